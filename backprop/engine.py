@@ -1,9 +1,515 @@
-"""Placeholder: being written."""
+"""The autograd engine: scalar `Value` nodes and reverse-mode differentiation.
+
+Every arithmetic operation on a `Value` returns a new `Value` that remembers
+
+* `_children`: its operands, in order (duplicates allowed: `a * a` has `(a, a)`),
+* `_op`: a short name of the operation (`""` for leaves),
+* `_local`: the *local derivatives* `d out / d child`, one per child, computed in the
+  forward pass right next to the forward value.
+
+`backward()` then applies the chain rule once per edge, in reverse topological order:
+`child.grad += local * node.grad`. Storing plain numbers instead of a closure (as
+micrograd does) keeps nodes small and creates no reference cycles, so a graph is freed
+by reference counting the moment it is dropped, without waiting for the cyclic garbage
+collector.
+
+Operations and their `_op` names: `+`, `-` (two children: subtraction; one child:
+negation), `*`, `/`, `**`, `exp`, `log`, `tanh`, `sigmoid`, `relu`, and the fused n-ary
+`sum` and `dot`. Subtraction and division are operations of their own (not composed of
+`+`, `*` and `** -1`), so `a - b` and `a / b` are one node each and `a / b` is the
+correctly rounded quotient. A number operand is wrapped in a constant leaf `Value`,
+except the exponent of `a ** n`, which stays a plain number (one child).
+
+```python
+from backprop import Value
+
+a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+L = (a * b + c) * f
+L.backward()
+assert L.data == -8.0
+assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
+```
+
+Errors: bad input raises instead of producing a silent NaN or infinity. A non-real
+operand raises `TypeError`; `log` of a non-positive number and a negative base to a
+non-integer power raise `ValueError`; division by zero and `0 ** negative` raise
+`ZeroDivisionError`; a result that is not a finite float raises `OverflowError`. Where a
+local derivative does not exist (the slope of `a ** b` in `b` for `a < 0`, or the
+infinite slope of `sqrt` at 0), the forward pass records `None` and `backward()` raises
+`ValueError` if a nonzero gradient has to flow through it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import TypeAlias
+
+__all__ = ["Value", "topological_order"]
+
+Scalar: TypeAlias = "int | float"
+Operand: TypeAlias = "Value | int | float"
+
+_isfinite = math.isfinite
 
 
-class Value:  # pragma: no cover - replaced by the real engine
-    pass
+def _to_float(x: object) -> float:
+    """Check that `x` is a real number (not a bool) and return it as a finite float."""
+    if type(x) is float:
+        data = x
+    elif isinstance(x, bool) or not isinstance(x, numbers.Real):
+        if isinstance(x, Value):
+            raise TypeError("Value(...) got a Value; pass its .data to make a new leaf")
+        raise TypeError(
+            f"Value data must be a real number (int, float or numpy float), "
+            f"got {type(x).__name__}: {x!r}"
+        )
+    else:
+        data = float(x)
+    if not _isfinite(data):
+        raise ValueError(f"Value data must be finite, got {data!r}")
+    return data
 
 
-def topological_order(root):  # pragma: no cover
-    raise NotImplementedError
+def _is_number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if _isfinite(x) else None
+
+
+class Value:
+    """A scalar in a computation graph, with the gradient `d root / d self` of the last
+    `backward()` call on a graph containing it.
+
+    Args:
+        data: The number. An `int`, `float` or numpy float; `bool` is rejected because a
+            flag passed where a number is expected is almost always a bug (pass
+            `float(flag)` if you mean it). It must be finite.
+        label: An optional name, shown by `repr` and in drawings.
+
+    Raises:
+        TypeError: `data` is not a real number, or is a `bool`.
+        ValueError: `data` is NaN or infinite.
+    """
+
+    __slots__ = ("__weakref__", "_children", "_local", "_op", "data", "grad", "label")
+
+    # Let numpy scalars and arrays defer to our reflected operators (`np.float64(2) * v`).
+    __array_ufunc__ = None
+
+    data: float
+    grad: float
+    label: str
+    _children: tuple[Value, ...]
+    _local: tuple[float | None, ...]
+    _op: str
+
+    def __init__(self, data: float, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        self.data = _to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._children = ()
+        self._local = ()
+        self._op = ""
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r})"
+
+    def _repr_svg_(self) -> str:
+        """The graph below this node as SVG, for Jupyter."""
+        from backprop.draw import draw
+
+        return draw(self)
+
+    # ------------------------------------------------------------------ binary ops
+
+    def __add__(self, other: Operand) -> Value:
+        """`a + b`. Derivatives: `d/da = 1`, `d/db = 1`."""
+        if not isinstance(other, Value):
+            if not _is_number(other):
+                return NotImplemented
+            other = Value(other)
+        return _node(self.data + other.data, (self, other), (1.0, 1.0), "+")
+
+    def __radd__(self, other: Operand) -> Value:
+        """`n + a`, with `n` a number."""
+        if not _is_number(other):
+            return NotImplemented
+        return Value(other) + self
+
+    def __sub__(self, other: Operand) -> Value:
+        """`a - b`. Derivatives: `d/da = 1`, `d/db = -1`."""
+        if not isinstance(other, Value):
+            if not _is_number(other):
+                return NotImplemented
+            other = Value(other)
+        return _node(self.data - other.data, (self, other), (1.0, -1.0), "-")
+
+    def __rsub__(self, other: Operand) -> Value:
+        """`n - a`, with `n` a number."""
+        if not _is_number(other):
+            return NotImplemented
+        return Value(other) - self
+
+    def __mul__(self, other: Operand) -> Value:
+        """`a * b`. Derivatives: `d/da = b`, `d/db = a`."""
+        if not isinstance(other, Value):
+            if not _is_number(other):
+                return NotImplemented
+            other = Value(other)
+        return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
+
+    def __rmul__(self, other: Operand) -> Value:
+        """`n * a`, with `n` a number."""
+        if not _is_number(other):
+            return NotImplemented
+        return Value(other) * self
+
+    def __truediv__(self, other: Operand) -> Value:
+        """`a / b`. Derivatives: `d/da = 1/b`, `d/db = -a/b**2 = -(a/b)/b`.
+
+        Raises:
+            ZeroDivisionError: `b` is zero.
+        """
+        if not isinstance(other, Value):
+            if not _is_number(other):
+                return NotImplemented
+            other = Value(other)
+        a, b = self.data, other.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"division by zero: {a!r} / {b!r} ({self!r} / {other!r})")
+        out = a / b
+        return _node(out, (self, other), (_finite_or_none(1.0 / b), -out / b), "/")
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        """`n / a`, with `n` a number."""
+        if not _is_number(other):
+            return NotImplemented
+        return Value(other) / self
+
+    def __pow__(self, other: Operand) -> Value:
+        """`a ** b`, with `b` a `Value` or a plain number.
+
+        Derivatives: `d/da = b * a**(b-1)`; if `b` is a `Value`, also
+        `d/db = a**b * ln(a)` (taken as 0 at `a = 0`, as PyTorch does; it does not exist for
+        `a < 0`). A plain-number exponent is not a node: the result has one child.
+
+        Raises:
+            ValueError: `a < 0` and `b` is not an integer (the result would be complex).
+            ZeroDivisionError: `a == 0` and `b < 0`.
+            OverflowError: the result is too large for a float.
+        """
+        if isinstance(other, Value):
+            out, d_da = _pow_forward(self.data, other.data)
+            a = self.data
+            if a > 0.0:
+                d_db = _finite_or_none(out * math.log(a))
+            elif a == 0.0:
+                d_db = 0.0
+            else:
+                d_db = None
+            return _node(out, (self, other), (d_da, d_db), "**")
+        if not _is_number(other):
+            return NotImplemented
+        out, d_da = _pow_forward(self.data, float(other))
+        return _node(out, (self,), (d_da,), "**")
+
+    def __rpow__(self, other: Operand) -> Value:
+        """`n ** a`, with `n` a number: `n` becomes a constant leaf."""
+        if not _is_number(other):
+            return NotImplemented
+        return Value(other) ** self
+
+    # ------------------------------------------------------------------ unary ops
+
+    def __neg__(self) -> Value:
+        """`-a`. Derivative: `d/da = -1`."""
+        return _node(-self.data, (self,), (-1.0,), "-")
+
+    def __pos__(self) -> Value:
+        """`+a` is `a` itself (no new node)."""
+        return self
+
+    def exp(self) -> Value:
+        """`e**a`. Derivative: `d/da = e**a`.
+
+        Raises:
+            OverflowError: `a > 709.78...`, where `e**a` exceeds the largest float.
+        """
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(
+                f"exp({self.data!r}) overflows a float (the limit is about exp(709.78)); "
+                f"for losses use backprop.losses, which never exponentiates large numbers"
+            ) from None
+        return _node(out, (self,), (out,), "exp")
+
+    def log(self) -> Value:
+        """`ln(a)`. Derivative: `d/da = 1/a`.
+
+        Raises:
+            ValueError: `a <= 0`.
+        """
+        a = self.data
+        if a <= 0.0:
+            raise ValueError(f"log of a non-positive number: log({a!r}) for {self!r}")
+        return _node(math.log(a), (self,), (_finite_or_none(1.0 / a),), "log")
+
+    def tanh(self) -> Value:
+        """`tanh(a)`. Derivative: `d/da = 1 - tanh(a)**2`."""
+        t = math.tanh(self.data)
+        return _node(t, (self,), (1.0 - t * t,), "tanh")
+
+    def sigmoid(self) -> Value:
+        """`s(a) = 1 / (1 + e**-a)`. Derivative: `d/da = s(a) * (1 - s(a))`.
+
+        Computed without overflow for any finite `a`.
+        """
+        a = self.data
+        if a >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-a))
+        else:
+            e = math.exp(a)
+            s = e / (1.0 + e)
+        return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    def relu(self) -> Value:
+        """`max(0, a)`. Derivative: `d/da = 1` if `a > 0` else `0` (0 at the kink)."""
+        a = self.data
+        if a > 0.0:
+            return _node(a, (self,), (1.0,), "relu")
+        return _node(0.0, (self,), (0.0,), "relu")
+
+    # ------------------------------------------------------------------ fused n-ary ops
+
+    @staticmethod
+    def sum(values: Iterable[Operand], start: Operand | None = None) -> Value:
+        """`start + v0 + v1 + ...` as one node. Derivatives: `d/dv_i = 1`, `d/dstart = 1`.
+
+        The sum is accumulated left to right from `start`, exactly like Python's
+        `sum(values, start)` on `Value`s, so the result is bitwise the same, but one node
+        replaces a chain of `len(values)` additions. Children are `(start, v0, v1, ...)`,
+        without `start` when it is `None`.
+
+        ```python
+        from backprop import Value
+
+        a, b = Value(1.5), Value(2.0)
+        s = Value.sum([a, b, a])
+        s.backward()
+        assert s.data == 5.0 and (a.grad, b.grad) == (2.0, 1.0)
+        ```
+        """
+        children = [v if isinstance(v, Value) else _constant(v) for v in values]
+        if start is not None:
+            children.insert(0, start if isinstance(start, Value) else _constant(start))
+        acc = 0.0
+        for v in children:
+            acc += v.data
+        return _node(acc, tuple(children), (1.0,) * len(children), "sum")
+
+    @staticmethod
+    def dot(ws: Sequence[Operand], xs: Sequence[Operand], start: Operand | None = None) -> Value:
+        """`start + w0*x0 + w1*x1 + ...` as one node.
+
+        Derivatives: `d/dw_i = x_i`, `d/dx_i = w_i`, `d/dstart = 1`.
+
+        Accumulated left to right from `start`, so the result is bitwise the same as
+        `sum((w * x for w, x in zip(ws, xs, strict=True)), start)` (a neuron in micrograd), with one
+        node instead of `2 * len(ws)`. Children are `(start, w0, x0, w1, x1, ...)`,
+        without `start` when it is `None`.
+
+        ```python
+        from backprop import Value
+
+        w, x, b = Value(3.0), Value(-2.0), Value(0.5)
+        y = Value.dot([w], [x], start=b)
+        y.backward()
+        assert y.data == -5.5 and (w.grad, x.grad, b.grad) == (-2.0, 3.0, 1.0)
+        ```
+
+        Raises:
+            ValueError: `ws` and `xs` have different lengths.
+        """
+        if len(ws) != len(xs):
+            raise ValueError(f"Value.dot needs equal lengths, got {len(ws)} and {len(xs)}")
+        children: list[Value] = []
+        local: list[float | None] = []
+        if start is None:
+            acc = 0.0
+        else:
+            s = start if isinstance(start, Value) else _constant(start)
+            acc = s.data
+            children.append(s)
+            local.append(1.0)
+        for w, x in zip(ws, xs, strict=True):
+            if not isinstance(w, Value):
+                w = _constant(w)
+            if not isinstance(x, Value):
+                x = _constant(x)
+            wd = w.data
+            xd = x.data
+            acc += wd * xd
+            children += (w, x)
+            local += (xd, wd)
+        return _node(acc, tuple(children), tuple(local), "dot")
+
+    # ------------------------------------------------------------------ backward
+
+    def backward(self) -> None:
+        """Compute `d self / d v` for every node `v` that `self` depends on.
+
+        Gradients follow PyTorch's rules for leaves: a leaf (a node with no children, such
+        as a parameter) *adds* this pass's gradient to its `.grad`, so call
+        `zero_grad()` between steps. Intermediate nodes are reset first and show the
+        gradient of the latest pass only. Each pass is computed from scratch and then added
+        to the leaves, so a second `backward()` doubles leaf gradients exactly.
+
+        ```python
+        from backprop import Value
+
+        x = Value(3.0, "x")
+        h = x * x  # intermediate
+        y = h + x
+        y.backward()
+        assert (x.grad, h.grad) == (7.0, 1.0)
+        y.backward()
+        assert (x.grad, h.grad) == (14.0, 1.0)  # the leaf accumulates, h does not
+        ```
+
+        The order is found without recursion, so graphs of any depth work.
+
+        Raises:
+            ValueError: a gradient must flow through a local derivative that does not
+                exist (see the module docstring). Leaf gradients are then left unchanged.
+            OverflowError: a gradient is not a finite float. Leaf gradients are then left
+                unchanged.
+        """
+        order = topological_order(self)
+        leaves = [v for v in order if not v._children]
+        previous = [v.grad for v in leaves]
+        try:
+            _propagate(self, order)
+            for v, g in zip(leaves, previous, strict=True):
+                total = g + v.grad
+                if not _isfinite(total):
+                    raise OverflowError(f"gradient overflow: {g!r} + {v.grad!r} at {v!r}")
+                v.grad = total
+        except BaseException:
+            for v, g in zip(leaves, previous, strict=True):
+                v.grad = g
+            raise
+
+
+def _propagate(root: Value, order: list[Value]) -> None:
+    """One backward pass from scratch: the chain rule applied in reverse topological order."""
+    for v in order:
+        v.grad = 0.0
+    root.grad = 1.0
+    isfinite = _isfinite
+    for node in reversed(order):
+        g = node.grad
+        if g == 0.0:  # nothing flows down this node; skipping it changes no gradient
+            continue
+        if not isfinite(g):
+            raise OverflowError(f"gradient overflow: d root / d node = {g!r} at {node!r}")
+        try:
+            for child, local in zip(node._children, node._local, strict=True):
+                child.grad += local * g  # type: ignore[operator]
+        except TypeError:
+            bad = [i for i, d in enumerate(node._local) if d is None]
+            if not bad:
+                raise
+            raise ValueError(
+                f"the derivative of the {node._op!r} node {node!r} with respect to its "
+                f"operand(s) {[node._children[i] for i in bad]!r} does not exist here "
+                f"(e.g. d(a**b)/db with a < 0, or an infinite slope), so no gradient "
+                f"can flow through it"
+            ) from None
+
+
+def _constant(x: object) -> Value:
+    """Wrap a number operand of `sum`/`dot` in a leaf, with a clear error otherwise."""
+    if not _is_number(x):
+        raise TypeError(f"operands must be Values or real numbers, got {type(x).__name__}")
+    return Value(x)  # type: ignore[arg-type]
+
+
+def _pow_forward(a: float, b: float) -> tuple[float, float | None]:
+    """`a ** b` and its derivative in `a`, `b * a ** (b - 1)`, with clear errors."""
+    if a < 0.0 and not b.is_integer():
+        raise ValueError(
+            f"negative base to a non-integer power: {a!r} ** {b!r} is not a real number"
+        )
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError(f"0.0 ** {b!r}: zero cannot be raised to a negative power")
+    try:
+        out = a**b
+    except OverflowError:
+        raise OverflowError(f"{a!r} ** {b!r} overflows a float") from None
+    if b == 0.0:
+        return out, 0.0  # a ** 0 == 1 is constant in a (also at a == 0)
+    try:
+        d_da: float | None = _finite_or_none(b * a ** (b - 1.0))
+    except (ZeroDivisionError, OverflowError):
+        d_da = None  # infinite slope, e.g. sqrt at 0
+    return out, d_da
+
+
+_new = object.__new__
+
+
+def _node(data: float, children: tuple[Value, ...], local: tuple, op: str) -> Value:
+    """Make a non-leaf node (skipping `Value.__init__`'s checks of user input)."""
+    if not _isfinite(data):
+        raise OverflowError(
+            f"{op!r} of {[c.data for c in children]!r} gives {data!r}, not a finite float"
+        )
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v._children = children
+    v._local = local
+    v._op = op
+    return v
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on (itself included), each once, children before parents.
+
+    Found by an iterative depth-first search (no recursion, so any depth works). Children
+    are visited in order, so for a tree the result is its post-order.
+
+    ```python
+    from backprop import Value, topological_order
+
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    c = a * b
+    d = c + a
+    assert topological_order(d) == [a, b, c, d]
+    ```
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    # Each entry is a node and whether its children have been pushed already. A node is
+    # appended when it comes back with `True`: by then all its children are in `order`.
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    push, pop, append, visit = stack.append, stack.pop, order.append, visited.add
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            append(node)
+        elif node not in visited:
+            visit(node)
+            push((node, True))
+            for child in reversed(node._children):
+                if child not in visited:
+                    push((child, False))
+    return order
