@@ -1,0 +1,79 @@
+# Two commands matter: `make serve` and `make test`. Both build their own virtual
+# environment first, so a fresh clone needs nothing but Python 3.11+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+export NO_MKDOCS_2_WARNING := 1
+export MPLBACKEND := Agg
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install serve build test lint format bench torch vendor clean
+
+help:
+	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
+	@echo "make test    run the whole test suite (lint, engine, every code block, site, browser)"
+	@echo "make build   build the site into site/"
+	@echo "make bench   benchmark the engine against micrograd"
+	@echo "make torch   add PyTorch 2.13.0 (CPU) for the cross-check tests"
+	@echo "make format  format the code with ruff"
+
+# The environment is rebuilt when pyproject.toml changes, or when the venv's
+# interpreter no longer runs (a moved or deleted Python).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backprop needs Python 3.11 or newer, found " + sys.version.split()[0])'
+	@if ! $(BIN)/python -c '' 2>/dev/null; then rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	BACKPROP_SITE_URL=http://$(HOST):$(PORT)/ $(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT) --livereload
+
+build: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PyTorch is pinned: 2.13.0 is the CPU wheel on this machine's disk; any other
+# version would download gigabytes of CUDA libraries.
+torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[torch]"
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/bench.py
+
+# Refresh the self-hosted KaTeX and Mermaid from the npm registry (needs npm).
+KATEX_VERSION   ?= 0.19.1
+MERMAID_VERSION ?= 11.17.2
+vendor:
+	rm -rf .cache/vendor && mkdir -p .cache/vendor
+	cd .cache/vendor && npm pack --silent katex@$(KATEX_VERSION) mermaid@$(MERMAID_VERSION) \
+	  && mkdir katex mermaid \
+	  && tar xzf katex-$(KATEX_VERSION).tgz -C katex --strip-components=1 \
+	  && tar xzf mermaid-$(MERMAID_VERSION).tgz -C mermaid --strip-components=1
+	rm -rf docs/assets/vendor/katex docs/assets/vendor/mermaid
+	mkdir -p docs/assets/vendor/katex/contrib docs/assets/vendor/katex/fonts docs/assets/vendor/mermaid
+	cp .cache/vendor/katex/dist/katex.min.js .cache/vendor/katex/dist/katex.min.css .cache/vendor/katex/LICENSE docs/assets/vendor/katex/
+	cp .cache/vendor/katex/dist/contrib/auto-render.min.js docs/assets/vendor/katex/contrib/
+	cp .cache/vendor/katex/dist/fonts/*.woff2 docs/assets/vendor/katex/fonts/
+	cp .cache/vendor/mermaid/dist/mermaid.min.js .cache/vendor/mermaid/LICENSE docs/assets/vendor/mermaid/
+
+clean:
+	rm -rf site .cache .pytest_cache .ruff_cache .hypothesis
