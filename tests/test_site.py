@@ -120,8 +120,9 @@ def test_every_page_in_a_real_browser(served_site, browser) -> None:
                 .map(e => e.title || e.textContent);
               const article = document.querySelector('article') || document.body;
               const clone = article.cloneNode(true);
-              clone.querySelectorAll('pre, code, .katex').forEach(n => n.remove());
-              const raw = (clone.textContent.match(/\\$\\$|\\\\\\(|\\\\\\[/g) || []).length;
+              clone.querySelectorAll('pre, code, script, style, .katex').forEach(n => n.remove());
+              const raw = [...clone.textContent.matchAll(/.{0,30}(\\$\\$|\\\\\\(|\\\\\\[).{0,30}/g)]
+                .map(m => m[0]);
               const figures = [...document.querySelectorAll('.bp-figure svg, .bp-figure img')]
                 .map(f => { const r = f.getBoundingClientRect(); return [r.width, r.height]; });
               const mermaid = [...document.querySelectorAll('div.mermaid')]
@@ -134,7 +135,7 @@ def test_every_page_in_a_real_browser(served_site, browser) -> None:
         if report["errors"]:
             problems.append(f"{where}: KaTeX errors: {report['errors'][:3]}")
         if report["raw"]:
-            problems.append(f"{where}: {report['raw']} raw math delimiters left in the text")
+            problems.append(f"{where}: raw math delimiters left in the text: {report['raw'][:3]}")
         for width, height in report["figures"]:
             if width < 20 or height < 20:
                 problems.append(f"{where}: a figure renders at {width}x{height}")
