@@ -219,3 +219,21 @@ def test_a_broken_block_fails_in_every_block_style(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines([f"*line:{line}]* FAILED*" for line in broken], consecutive=False)
     assert "broken inside ??? info" in result.stdout.str()
     assert "broken in a markdown-exec session" in result.stdout.str()
+
+
+def test_a_skip_fails_under_ci(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(
+        test_skips="""
+        import pytest
+
+        def test_needs_something():
+            pytest.skip("Chromium not found")
+        """
+    )
+    monkeypatch.setenv("CI", "true")
+    result = pytester.runpytest("-p", "docs_harness", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*skipped under CI=true*Chromium not found*"])
+
+    monkeypatch.delenv("CI")
+    pytester.runpytest("-p", "docs_harness", "-p", "no:cacheprovider").assert_outcomes(skipped=1)
