@@ -14,11 +14,11 @@ by reference counting the moment it is dropped, without waiting for the cyclic g
 collector.
 
 Operations and their `_op` names: `+`, `-` (two children: subtraction; one child:
-negation), `*`, `/`, `**`, `exp`, `log`, `tanh`, `sigmoid`, `relu`, and the fused n-ary
-`sum` and `dot`. Subtraction and division are operations of their own (not composed of
-`+`, `*` and `** -1`), so `a - b` and `a / b` are one node each and `a / b` is the
-correctly rounded quotient. A number operand is wrapped in a constant leaf `Value`,
-except the exponent of `a ** n`, which stays a plain number (one child).
+negation), `*`, `/`, `**`, `exp`, `log`, `tanh`, `sigmoid`, `softplus`, `relu`, and
+the fused n-ary `sum`, `dot` and `logsumexp`. Subtraction and division are operations of
+their own (not composed of `+`, `*` and `** -1`), so `a - b` and `a / b` are one node
+each and `a / b` is the correctly rounded quotient. A number operand is wrapped in a
+constant leaf `Value`, except the exponent of `a ** n`, which stays a plain number (one child).
 
 ```python
 from backprop import Value
@@ -279,6 +279,18 @@ class Value:
             s = e / (1.0 + e)
         return _node(s, (self,), (s * (1.0 - s),), "sigmoid")
 
+    def softplus(self) -> Value:
+        """`softplus(a) = ln(1 + e**a)`. Derivative: `d/da = sigmoid(a)`.
+
+        Computed as `max(a, 0) + ln(1 + e**-|a|)`, which never overflows; it is the
+        building block of a stable binary cross-entropy.
+        """
+        a = self.data
+        e = math.exp(-abs(a))  # in (0, 1]
+        out = max(a, 0.0) + math.log1p(e)
+        s = 1.0 / (1.0 + e) if a >= 0.0 else e / (1.0 + e)
+        return _node(out, (self,), (s,), "softplus")
+
     def relu(self) -> Value:
         """`max(0, a)`. Derivative: `d/da = 1` if `a > 0` else `0` (0 at the kink)."""
         a = self.data
@@ -359,6 +371,36 @@ class Value:
             children += (w, x)
             local += (xd, wd)
         return _node(acc, tuple(children), tuple(local), "dot")
+
+    @staticmethod
+    def logsumexp(values: Sequence[Operand]) -> Value:
+        """`ln(e**v0 + e**v1 + ...)` as one node. Derivatives: `d/dv_i = e**v_i / sum_j e**v_j`
+        (the softmax).
+
+        Computed as `m + ln(sum_j e**(v_j - m))` with `m = max_j v_j`, so no exponential
+        overflows; it is the building block of a stable softmax cross-entropy.
+
+        ```python
+        import math
+        from backprop import Value
+
+        a, b = Value(1000.0), Value(-1000.0)
+        lse = Value.logsumexp([a, b])
+        lse.backward()
+        assert lse.data == 1000.0 and (a.grad, b.grad) == (1.0, 0.0)
+        ```
+
+        Raises:
+            ValueError: `values` is empty.
+        """
+        children = tuple(v if isinstance(v, Value) else _constant(v) for v in values)
+        if not children:
+            raise ValueError("Value.logsumexp needs at least one value")
+        m = max(v.data for v in children)
+        exps = [math.exp(v.data - m) for v in children]  # each in [0, 1], the max is 1
+        total = math.fsum(exps)  # in [1, n]
+        out = m + math.log(total)
+        return _node(out, children, tuple(e / total for e in exps), "logsumexp")
 
     # ------------------------------------------------------------------ backward
 
@@ -497,19 +539,20 @@ def topological_order(root: Value) -> list[Value]:
     ```
     """
     order: list[Value] = []
-    visited: set[Value] = set()
-    # Each entry is a node and whether its children have been pushed already. A node is
-    # appended when it comes back with `True`: by then all its children are in `order`.
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop, append, visit = stack.append, stack.pop, order.append, visited.add
+    # False: the node's children are on the stack; True: the node is in `order`.
+    placed: dict[Value, bool] = {}
+    stack = [root]
     while stack:
-        node, expanded = pop()
-        if expanded:
-            append(node)
-        elif node not in visited:
-            visit(node)
-            push((node, True))
+        node = stack[-1]
+        state = placed.get(node)
+        if state is None:  # first visit: children go on top, the node waits below them
+            placed[node] = False
             for child in reversed(node._children):
-                if child not in visited:
-                    push((child, False))
+                if child not in placed:
+                    stack.append(child)
+        else:  # all its children are placed (or it is a duplicate entry): pop it
+            stack.pop()
+            if not state:
+                placed[node] = True
+                order.append(node)
     return order
