@@ -1,5 +1,732 @@
-"""Placeholder: being written."""
+"""Draw a computation graph as SVG, in pure Python.
+
+[`draw`][backprop.draw.draw] lays the graph out left to right, inputs on the left and
+the output on the right, the way data flows in the forward pass (and gradients flow
+back). Every `Value` is a blue box with its label, data and grad; every operation is a
+small orange node of its own between its operands and its result.
+
+The layout is the classic layered ("Sugiyama") recipe, small enough to read in one
+sitting:
+
+1. **Layers.** A node's column is the length of the longest path to it from the
+   leaves, so every arrow points right. Leaves then move right to sit just before the
+   first operation that uses them, instead of piling up in column 0.
+2. **Virtual nodes.** An arrow that spans several columns gets an invisible waypoint
+   in each column it crosses, so that it has a lane of its own there.
+3. **Order within columns.** Starting from the order in which a depth-first walk back
+   from the output meets the nodes (operands top to bottom), sweeps left to right and
+   right to left move each node to the mean position of its neighbours in the previous
+   column (the *barycenter* heuristic), keeping the order with the fewest crossings.
+4. **Coordinates.** Each node is pulled towards the mean height of its neighbours, and
+   overlaps in a column are then removed with the least total movement (pool adjacent
+   violators, an isotonic regression), for a few alternating passes.
+
+The output is deterministic (the same graph gives the same bytes), needs no fonts or
+requests from the web, and uses fixed colours: filled boxes with dark text, and grey
+arrows that read on light and dark backgrounds alike. Every element carries a `bp-`
+class (`bp-draw`, `bp-edge`, `bp-arrow`, `bp-value`, `bp-root`, `bp-label`, `bp-key`,
+`bp-num`, `bp-op`), so a page's stylesheet can restyle it.
+
+```python
+import xml.etree.ElementTree as ET
+
+from backprop import Value, draw
+
+a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+e = a * b
+e.label = "e"
+e.backward()
+svg = draw(e)
+root = ET.fromstring(svg)  # well-formed XML
+assert root.get("role") == "img"
+assert "data" in svg and "-3.0000" in svg and "×" in svg
+assert svg == draw(e)  # deterministic
+```
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from bisect import bisect_right, insort
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backprop.engine import Value
+
+__all__ = ["draw"]
+
+# --- style --------------------------------------------------------------------------
+# Fixed colours: text always sits on a light fill, and the arrows' mid grey has enough
+# contrast on white and on dark themes, so the figure needs no light/dark variants.
+_EDGE = "#808a9b"
+_VALUE_FILL = "#eaf2ff"
+_LABEL_FILL = "#d3e3fc"
+_VALUE_STROKE = "#3d78d6"
+_VALUE_TEXT = "#0c2a52"
+_KEY_TEXT = "#4f6488"
+_OP_FILL = "#ffe5c4"
+_OP_STROKE = "#e08214"
+_OP_TEXT = "#5a2f00"
+_MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace"
+_SANS = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif"
+
+# --- geometry (px). Text widths are estimated: monospace digits are 0.6 em wide. ----
+_FONT = 12.0  # data and grad
+_LABEL_FONT = 12.5  # labels, bold
+_OP_FONT = 13.0
+_CHAR = 0.6 * _FONT
+_LABEL_CHAR = 0.6 * _LABEL_FONT
+_PAD = 8.0  # inside boxes
+_ROW = 17.0  # height of one text row in a box
+_OP_RY = 13.0  # half height of an operation node
+_COL_GAP = 34.0  # between columns
+_ROW_GAP = 14.0  # between nodes of a column
+_LANE_GAP = 7.0  # around a virtual node (a lane for a long arrow)
+_LANE_H = 4.0
+_MARGIN = 8.0
+_ARROW = 8.0  # arrowhead length
+_FAN_IN = 8.0  # distance between arrows arriving at an operation
+_MAX_LABEL = 24  # characters; longer labels are shortened with "…"
+_LANES_PER_NODE = 40  # at most this many lanes (waypoints of long arrows) per max_nodes
+
+# The engine's operation names: the symbol drawn and the name in the tooltip.
+_OPS = {
+    "+": ("+", "addition"),
+    "-": ("−", "subtraction"),
+    "*": ("×", "multiplication"),
+    "/": ("÷", "division"),
+    "**": ("**", "power"),
+    "exp": ("exp", "exponential"),
+    "log": ("log", "natural logarithm"),
+    "tanh": ("tanh", "hyperbolic tangent"),
+    "sigmoid": ("σ", "sigmoid"),
+    "relu": ("ReLU", "rectified linear unit"),
+    "sum": ("Σ", "sum"),
+    "dot": ("dot", "dot product"),
+}
 
 
-def draw(value, **kwargs):  # pragma: no cover - replaced by the real module
-    raise NotImplementedError
+def draw(
+    value: Value,
+    *,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    title: str | None = None,
+    max_nodes: int = 500,
+    precision: int = 4,
+) -> str:
+    """Draw the computation graph that produced `value` as an SVG string.
+
+    Args:
+        value: The output node; the drawing shows every `Value` it depends on.
+        show_grad: Show each node's `.grad` under its `.data`.
+        rankdir: Direction of the layout; only `"LR"` (left to right) is supported.
+        title: Accessible title (`<title>` and `aria-label`, shown as a tooltip); by
+            default it names the output and counts the nodes.
+        max_nodes: Refuse graphs with more `Value`s than this (or whose long arrows
+            need more than 40 × `max_nodes` waypoints): they would be unreadable, and
+            slow to lay out.
+        precision: Digits after the decimal point of data and grad (numbers of
+            magnitude `>= 1e5` or `< 1e-3` use scientific notation).
+
+    Returns:
+        The markup of an `<svg>` element, with `width`, `height` and `viewBox` set and
+        `style="max-width:100%;height:auto"`, so it scales down to fit its container.
+        Inline it in HTML or save it as a `.svg` file.
+
+    Raises:
+        TypeError: If `value` is not a `Value` or an option has the wrong type.
+        ValueError: If the graph is too big for `max_nodes`, `rankdir` is not `"LR"`,
+            or `max_nodes` or `precision` is out of range.
+
+    ```python
+    from backprop import Value, draw
+
+    x = Value(0.5, label="x")
+    y = (2 * x).tanh()
+    y.label = "y"
+    svg = draw(y, show_grad=False, title="y = tanh(2x)")
+    assert svg.startswith("<svg") and "<title>y = tanh(2x)</title>" in svg
+    assert "grad" not in svg and svg.count('class="bp-op"') == 2  # × and tanh
+    ```
+    """
+    from backprop.engine import Value, topological_order
+
+    if not isinstance(value, Value):
+        raise TypeError(f"draw() expects a backprop Value, got {type(value).__name__}")
+    if not isinstance(show_grad, bool):
+        raise TypeError(f"show_grad must be True or False, got {show_grad!r}")
+    if not isinstance(rankdir, str):
+        raise TypeError(f"rankdir must be a str, got {type(rankdir).__name__}")
+    if rankdir != "LR":
+        raise ValueError(f"rankdir={rankdir!r} is not supported; only 'LR' (left to right) is")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
+    for name, option, low, high in (
+        ("max_nodes", max_nodes, 1, None),
+        ("precision", precision, 0, 12),
+    ):
+        if isinstance(option, bool) or not isinstance(option, int):
+            raise TypeError(f"{name} must be an int, got {type(option).__name__}")
+        if option < low or (high is not None and option > high):
+            bounds = f">= {low}" if high is None else f"between {low} and {high}"
+            raise ValueError(f"{name} must be {bounds}, got {option}")
+
+    values = topological_order(value)
+    if len(values) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(values)} values, more than max_nodes={max_nodes}: "
+            "too many to draw readably. Draw a smaller expression (a single neuron "
+            "rather than a whole network), or raise max_nodes."
+        )
+    graph = _build(values, show_grad, precision, max_lanes=_LANES_PER_NODE * max_nodes)
+    _order(graph)
+    _place(graph)
+    n_ops = sum(1 for node in graph.nodes if node.kind == "op")
+    if title is None:
+        name = _clean(value.label) or "a Value"
+        title = (
+            f"Computation graph of {name}: {len(values)} "
+            f"{'value' if len(values) == 1 else 'values'}, {n_ops} "
+            f"{'operation' if n_ops == 1 else 'operations'}"
+        )
+    return _render(graph, title)
+
+
+# --- the graph to lay out -------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    kind: str  # "value", "op" or "lane" (a virtual node on a long arrow)
+    col: int = 0
+    width: float = 0.0
+    height: float = 0.0
+    x: float = 0.0  # centre
+    y: float = 0.0  # centre
+    label_width: float = 0.0  # of a value box's label cell (0: no label)
+    texts: dict[str, str] = field(default_factory=dict)
+    up: list[int] = field(default_factory=list)  # neighbours in the column to the left
+    down: list[int] = field(default_factory=list)  # neighbours in the column to the right
+
+
+@dataclass
+class _Graph:
+    nodes: list[_Node]
+    arrows: list[list[int]]  # each a path of node indices, lanes in between
+    columns: list[list[int]]  # node indices, top to bottom
+    root: int
+    rows: int  # text rows in a value box (data, grad)
+    column_widths: list[float] = field(default_factory=list)
+
+
+def _build(values: list[Value], show_grad: bool, precision: int, max_lanes: int) -> _Graph:
+    """Make the value and operation nodes, assign columns, add lanes."""
+    nodes: list[_Node] = []
+    index: dict[Value, int] = {}  # Value -> its node (Values hash by identity)
+    op_of: dict[Value, int] = {}  # non-leaf Value -> its operation node
+    edges: list[tuple[int, int]] = []
+    for v in values:
+        if v._children:
+            op = len(nodes)
+            nodes.append(_Node("op", texts=_op_texts(v._op, len(v._children))))
+            op_of[v] = op
+            nodes[op].col = 1 + max(nodes[index[c]].col for c in v._children)
+            edges.extend((index[c], op) for c in v._children)
+            edges.append((op, len(nodes)))
+        index[v] = len(nodes)
+        nodes.append(_Node("value", texts=_value_texts(v, show_grad, precision)))
+        nodes[-1].col = nodes[op_of[v]].col + 1 if v._children else 0
+    # Leaves move right, next to their first consumer.
+    first_use: dict[int, int] = {}
+    for src, dst in edges:
+        if nodes[src].kind == "value":
+            first_use[src] = min(first_use.get(src, nodes[dst].col), nodes[dst].col)
+    for v in values:
+        i = index[v]
+        if not v._children and i in first_use:
+            nodes[i].col = first_use[i] - 1
+
+    # Sizes. The data/grad part of every box has the same width, so that the numbers
+    # line up like in a table; a box with a label has a cell for it on the left.
+    rows = 2 if show_grad else 1
+    digits = max(
+        _text_units(n.texts[k]) for n in nodes if n.kind == "value" for k in ("data", "grad")
+    )
+    numbers_width = 2 * _PAD + (4 + 1.5 + digits) * _CHAR
+    fan_in = [0] * len(nodes)
+    for _, dst in edges:
+        fan_in[dst] += 1
+    for i, node in enumerate(nodes):
+        if node.kind == "value":
+            units = _text_units(node.texts["label"])
+            node.label_width = max(2 * _PAD + units * _LABEL_CHAR, 26.0) if units else 0.0
+            node.width, node.height = node.label_width + numbers_width, rows * _ROW + 8
+        else:
+            # A pill, as tall as its incoming arrows need (a circle for one or two).
+            text_width = _text_units(node.texts["symbol"]) * 0.62 * _OP_FONT
+            node.width = max(2 * _OP_RY, text_width + 16)
+            node.height = max(2 * _OP_RY, (fan_in[i] - 1) * _FAN_IN + 12)
+
+    # An arrow spanning several columns gets a lane (a virtual node) in each column it
+    # crosses. The long arrows from one node share their lanes, like a bus that each
+    # leaves just before its target: a value used all over a graph adds one track,
+    # not one per use.
+    def link(a: int, b: int) -> None:
+        nodes[a].down.append(b)
+        nodes[b].up.append(a)
+
+    reach: dict[int, int] = {}  # source -> the column of its farthest target
+    for src, dst in edges:
+        reach[src] = max(reach.get(src, 0), nodes[dst].col)
+    lanes = sum(col - nodes[src].col - 1 for src, col in reach.items())
+    if lanes > max_lanes:
+        raise ValueError(
+            f"the graph has only {len(values)} values, but so many long arrows (values "
+            f"used far from where they are computed) that the layout would need {lanes} "
+            f"waypoints, more than {_LANES_PER_NODE} × max_nodes: too tangled to draw "
+            "readably. Draw a smaller expression, or raise max_nodes."
+        )
+    trunks: dict[int, list[int]] = {}  # source -> its lanes, column by column
+    arrows = []
+    for src, dst in edges:
+        trunk = trunks.setdefault(src, [])
+        start = nodes[src].col + 1
+        while start + len(trunk) < nodes[dst].col:
+            trunk.append(len(nodes))
+            nodes.append(_Node("lane", col=start + len(trunk) - 1, height=_LANE_H))
+            link(trunk[-2] if len(trunk) > 1 else src, trunk[-1])
+        path = [src, *trunk[: nodes[dst].col - start], dst]
+        link(path[-2], dst)
+        arrows.append(path)
+    columns: list[list[int]] = [[] for _ in range(max(n.col for n in nodes) + 1)]
+    for i, node in enumerate(nodes):
+        columns[node.col].append(i)
+    return _Graph(nodes, arrows, columns, index[values[-1]], rows)
+
+
+def _value_texts(v: Value, show_grad: bool, precision: int) -> dict[str, str]:
+    label = _clean(v.label)
+    if len(label) > _MAX_LABEL:
+        label = label[: _MAX_LABEL - 1] + "…"
+    data, grad = _format(v.data, precision), _format(v.grad, precision)
+    tip = f"{_clean(v.label) or 'Value'} | data {v.data!r}" + (
+        f" | grad {v.grad!r}" if show_grad else ""
+    )
+    return {"label": label, "data": data, "grad": grad if show_grad else "", "tip": tip}
+
+
+def _op_texts(op: str, operands: int) -> dict[str, str]:
+    op = _clean(op) or "?"
+    symbol, name = _OPS.get(op, (op if len(op) <= 8 else op[:7] + "…", "operation"))
+    if op == "-" and operands == 1:
+        name = "negation"
+    return {"symbol": symbol, "tip": f"{name} ({op})"}
+
+
+# --- order within columns -----------------------------------------------------------
+
+
+def _order(graph: _Graph) -> None:
+    """Order each column to reduce crossings (barycenter sweeps); keep the best order."""
+    nodes, columns = graph.nodes, graph.columns
+    # Start from the order of a depth-first walk back from the output: operands of an
+    # operation come out top to bottom in the order they were written.
+    seen = [False] * len(nodes)
+    rank = [0] * len(nodes)
+    stack = [graph.root]
+    counter = 0
+    while stack:
+        i = stack.pop()
+        if seen[i]:
+            continue
+        seen[i] = True
+        rank[i] = counter
+        counter += 1
+        stack.extend(j for j in reversed(nodes[i].up) if not seen[j])
+    for column in columns:
+        column.sort(key=rank.__getitem__)
+
+    position = [0.0] * len(nodes)
+
+    def number(column: list[int]) -> None:
+        for p, i in enumerate(column):
+            position[i] = p
+
+    for column in columns:
+        number(column)
+
+    best = [list(c) for c in columns]
+    best_crossings = _crossings(graph, position)
+    stale = 0
+    for sweep in range(32):
+        forward = sweep % 2 == 0
+        order = range(1, len(columns)) if forward else range(len(columns) - 2, -1, -1)
+        for c in order:
+            column = columns[c]
+
+            def barycenter(i: int, forward: bool = forward) -> float:
+                neighbours = nodes[i].up if forward else nodes[i].down
+                if not neighbours:
+                    return position[i]
+                return sum(position[j] for j in neighbours) / len(neighbours)
+
+            column.sort(key=barycenter)  # stable: ties keep their order
+            number(column)
+        crossings = _crossings(graph, position)
+        if crossings < best_crossings:
+            best, best_crossings, stale = [list(c) for c in columns], crossings, 0
+        else:
+            stale += 1
+            if stale >= 4 or best_crossings == 0:
+                break
+    graph.columns[:] = best
+
+
+def _crossings(graph: _Graph, position: list[float]) -> int:
+    """The number of pairs of crossing arrow segments between adjacent columns."""
+    total = 0
+    for column in graph.columns[:-1]:
+        segments = sorted((position[i], position[j]) for i in column for j in graph.nodes[i].down)
+        ends: list[float] = []
+        for _, end in segments:  # count earlier segments that end lower
+            total += len(ends) - bisect_right(ends, end)
+            insort(ends, end)
+    return total
+
+
+# --- coordinates --------------------------------------------------------------------
+
+
+def _place(graph: _Graph) -> None:
+    """Give every node its centre (x, y)."""
+    nodes, columns = graph.nodes, graph.columns
+    x = _MARGIN
+    graph.column_widths = [max(nodes[i].width for i in column) for column in columns]
+    for column, width in zip(columns, graph.column_widths, strict=True):
+        for i in column:
+            nodes[i].x = x + width / 2
+        x += width + _COL_GAP
+
+    def gaps(column: list[int]) -> list[float]:
+        """Minimum distances between the centres of consecutive nodes."""
+        result = []
+        for a, b in pairwise(column):
+            real = nodes[a].kind != "lane" and nodes[b].kind != "lane"
+            gap = _ROW_GAP if real else _LANE_GAP
+            result.append((nodes[a].height + nodes[b].height) / 2 + gap)
+        return result
+
+    separations = [gaps(column) for column in columns]
+    y = [0.0] * len(nodes)
+    for column, sep in zip(columns, separations, strict=True):
+        offset = 0.0
+        for k, i in enumerate(column):
+            y[i] = offset
+            offset += sep[k] if k < len(sep) else 0.0
+        for i in column:
+            y[i] -= offset / 2
+
+    # The weighted neighbours of every node on each side, worked out once.
+    def weighted(i: int, side: list[int]) -> tuple[list[int], list[float], float, float]:
+        weights = [_weight(nodes[i], nodes[j]) for j in side]
+        return side, weights, sum(weights), max(weights, default=0.0)
+
+    up = [weighted(i, node.up) for i, node in enumerate(nodes)]
+    down = [weighted(i, node.down) for i, node in enumerate(nodes)]
+
+    def relax(c: int, forward: bool) -> None:
+        """Move column c's nodes towards their neighbours on one side (left if
+        `forward`; the other side for nodes with none there), as far as the gaps
+        between them allow."""
+        column = columns[c]
+        wanted, priority = [], []
+        for i in column:
+            first, second = (up[i], down[i]) if forward else (down[i], up[i])
+            if first[0]:
+                neighbours, weights, total, top = first
+                priority.append(top)
+            elif second[0]:
+                # No neighbour on this side (a leaf, in a left-to-right sweep): follow
+                # the other side, but give way to the nodes that have one.
+                neighbours, weights, total, _ = second
+                priority.append(0.01)
+            else:
+                wanted.append(y[i])
+                priority.append(0.01)
+                continue
+            if len(neighbours) == 1:  # most nodes, and every lane
+                wanted.append(y[neighbours[0]])
+            else:
+                wanted.append(sum(w * y[j] for w, j in zip(weights, neighbours)) / total)  # noqa: B905
+        for i, new in zip(column, _spread(wanted, priority, separations[c]), strict=True):
+            y[i] = new
+
+    # Alternate sweeps until nothing moves by more than a pixel; the last one goes
+    # left to right, so that every result ends up level with its operation and every
+    # operation between its operands.
+    for _ in range(8):
+        before = list(y)
+        for c in range(len(columns) - 2, -1, -1):
+            relax(c, forward=False)
+        for c in range(len(columns)):
+            relax(c, forward=True)
+        if max(abs(a - b) for a, b in zip(y, before, strict=True)) < 1.0:
+            break
+
+    top = min(y[i] - node.height / 2 for i, node in enumerate(nodes))
+    for i, node in enumerate(nodes):
+        node.y = y[i] + _MARGIN - top
+
+
+def _weight(a: _Node, b: _Node) -> float:
+    """How strongly two neighbours want to be level: an operation and its result, and
+    the pieces of a long arrow, much more than operands and their operation."""
+    if {a.kind, b.kind} == {"op", "value"} and (a.kind == "op") == (a.col < b.col):
+        return 8.0  # operation -> result
+    if a.kind == "lane" or b.kind == "lane":
+        return 4.0
+    return 1.0
+
+
+def _spread(wanted: list[float], weights: list[float], gaps: list[float]) -> list[float]:
+    """Positions closest to `wanted` that keep consecutive ones at least `gaps` apart.
+
+    "Closest" in weighted least squares. With `offset[k]` the sum of the first `k` gaps,
+    `y[k] - offset[k]` must not decrease: an isotonic regression of
+    `wanted[k] - offset[k]`, solved by pooling adjacent violators into blocks that move
+    together to their weighted mean.
+    """
+    offsets = [0.0]
+    for gap in gaps:
+        offsets.append(offsets[-1] + gap)
+    blocks: list[tuple[float, float, int]] = []  # (mean, total weight, size)
+    for target, weight, offset in zip(wanted, weights, offsets, strict=True):
+        block = (target - offset, weight, 1)
+        while blocks and blocks[-1][0] > block[0]:
+            mean, total, size = blocks.pop()
+            both = total + block[1]
+            block = ((mean * total + block[0] * block[1]) / both, both, size + block[2])
+        blocks.append(block)
+    result = [mean for mean, _, size in blocks for _ in range(size)]
+    return [r + offset for r, offset in zip(result, offsets, strict=True)]
+
+
+# --- SVG ------------------------------------------------------------------------------
+
+
+def _render(graph: _Graph, title: str) -> str:
+    nodes = graph.nodes
+    width = max(n.x + n.width / 2 for n in nodes) + _MARGIN
+    height = max(n.y + n.height / 2 for n in nodes) + _MARGIN
+    w, h = _num(math.ceil(width)), _num(math.ceil(height))
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="bp-draw" width="{w}" height="{h}" '
+        f'viewBox="0 0 {w} {h}" role="img" aria-label="{_esc(title)}" '
+        f'style="max-width:100%;height:auto" font-family="{_MONO}" font-size="{_num(_FONT)}">',
+        f"<title>{_esc(title)}</title>",
+    ]
+    arrivals = _arrivals(graph)
+    out.append(f'<g class="bp-edges" fill="none" stroke="{_EDGE}" stroke-width="1.4">')
+    # Arrows from one node share their lanes: the longest one draws the shared track,
+    # the others only the part after they leave it.
+    longest: dict[int, int] = {}
+    for k, path in enumerate(graph.arrows):
+        if len(path) > len(graph.arrows[longest.get(path[0], k)]):
+            longest[path[0]] = k
+        longest.setdefault(path[0], k)
+    heads = []
+    for k, path in enumerate(graph.arrows):
+        shared = len(path) > 2 and longest[path[0]] != k
+        line, head = _arrow(graph, path, arrivals[k], from_last_lane=shared)
+        out.append(f'<path class="bp-edge" d="{line}"/>')
+        heads.append(head)
+    out.append("</g>")
+    out.append(f'<g class="bp-arrows" fill="{_EDGE}">')
+    out.extend(f'<path class="bp-arrow" d="{head}"/>' for head in heads)
+    out.append("</g>")
+    for i, node in enumerate(nodes):
+        if node.kind == "value":
+            out.append(_value_svg(graph, node, root=i == graph.root))
+        elif node.kind == "op":
+            out.append(_op_svg(node))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _arrivals(graph: _Graph) -> list[tuple[float, float]]:
+    """Where each arrow ends: the middle of a box's left side, or spread over the left
+    side of an operation, top to bottom like the nodes they come from (no crossings)."""
+    nodes = graph.nodes
+    result = [(0.0, 0.0)] * len(graph.arrows)
+    into: dict[int, list[int]] = {}
+    for k, path in enumerate(graph.arrows):
+        dst = nodes[path[-1]]
+        if dst.kind == "value":
+            result[k] = (dst.x - dst.width / 2, dst.y)
+        else:
+            into.setdefault(path[-1], []).append(k)
+    for target, arrows in into.items():
+        dst = nodes[target]
+        arrows.sort(key=lambda k: nodes[graph.arrows[k][-2]].y)  # stable for ties
+        radius = min(dst.width, dst.height) / 2
+        straight = dst.height / 2 - radius  # half the length of the flat left side
+        spacing = min(_FAN_IN, 1.3 * radius / max(len(arrows) - 1, 1)) if not straight else _FAN_IN
+        for r, k in enumerate(arrows):
+            dy = (r - (len(arrows) - 1) / 2) * spacing
+            beyond = max(0.0, abs(dy) - straight)  # how far into the rounded end
+            inset = radius - math.sqrt(max(0.0, radius * radius - beyond * beyond))
+            result[k] = (dst.x - dst.width / 2 + inset, dst.y + dy)
+    return result
+
+
+def _arrow(
+    graph: _Graph, path: list[int], tip: tuple[float, float], from_last_lane: bool = False
+) -> tuple[str, str]:
+    """The SVG path data of one arrow, ending at `tip`, and of its arrowhead.
+
+    The arrow starts at the right side of its source, or with `from_last_lane` where
+    it leaves its last lane.
+    """
+    nodes = graph.nodes
+    src = nodes[path[0]]
+    points = [(src.x + src.width / 2, src.y)]
+    for lane in path[1:-1]:
+        half = graph.column_widths[nodes[lane].col] / 2
+        points.append((nodes[lane].x - half, nodes[lane].y))
+        points.append((nodes[lane].x + half, nodes[lane].y))
+    tip_x, tip_y = tip
+    points.append((tip_x - _ARROW, tip_y))
+    first = len(points) - 2 if from_last_lane else 0
+    d = [f"M{_num(points[first][0])},{_num(points[first][1])}"]
+    for k in range(first + 1, len(points)):
+        (x0, y0), (x1, y1) = points[k - 1], points[k]
+        if k % 2 == 0 or abs(y1 - y0) < 0.05:  # across a lane, or level: straight
+            d.append(f"H{_num(x1)}")
+        else:  # between columns: an S-curve, horizontal at both ends
+            mid = (x0 + x1) / 2
+            d.append(f"C{_num(mid)},{_num(y0)} {_num(mid)},{_num(y1)} {_num(x1)},{_num(y1)}")
+    head = (
+        f"M{_num(tip_x)},{_num(tip_y)} L{_num(tip_x - _ARROW)},{_num(tip_y - 3.6)} "
+        f"L{_num(tip_x - _ARROW)},{_num(tip_y + 3.6)} Z"
+    )
+    return " ".join(d), head
+
+
+def _value_svg(graph: _Graph, node: _Node, root: bool) -> str:
+    left, top = node.x - node.width / 2, node.y - node.height / 2
+    right = left + node.width
+    lw = node.label_width
+    cls = "bp-value bp-root" if root else "bp-value"
+    stroke_width = "2.2" if root else "1.3"
+    parts = [
+        f'<g class="{cls}">',
+        f"<title>{_esc(node.texts['tip'])}</title>",
+        f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(node.width)}" '
+        f'height="{_num(node.height)}" rx="6" fill="{_VALUE_FILL}"/>',
+    ]
+    if lw:
+        r, bottom = 6.0, top + node.height
+        parts.append(
+            f'<path d="M{_num(left + lw)},{_num(top)} V{_num(bottom)} H{_num(left + r)} '
+            f"A{_num(r)},{_num(r)} 0 0 1 {_num(left)},{_num(bottom - r)} V{_num(top + r)} "
+            f'A{_num(r)},{_num(r)} 0 0 1 {_num(left + r)},{_num(top)} Z" fill="{_LABEL_FILL}"/>'
+        )
+        parts.append(
+            f'<path d="M{_num(left + lw)},{_num(top)} V{_num(bottom)}" '
+            f'stroke="{_VALUE_STROKE}" stroke-width="1"/>'
+        )
+        if node.texts["label"]:
+            parts.append(
+                f'<text class="bp-label" x="{_num(left + lw / 2)}" '
+                f'y="{_num(node.y + 0.35 * _LABEL_FONT)}" text-anchor="middle" '
+                f'font-size="{_num(_LABEL_FONT)}" font-weight="bold" fill="{_VALUE_TEXT}">'
+                f"{_esc(node.texts['label'])}</text>"
+            )
+    rows = [("data", node.texts["data"])]
+    if graph.rows == 2:
+        rows.append(("grad", node.texts["grad"]))
+    for k, (key, number) in enumerate(rows):
+        baseline = top + 4 + _ROW * (k + 0.5) + 0.35 * _FONT
+        parts.append(
+            f'<text class="bp-key" x="{_num(left + lw + _PAD)}" y="{_num(baseline)}" '
+            f'fill="{_KEY_TEXT}">{key}</text>'
+        )
+        parts.append(
+            f'<text class="bp-num" x="{_num(right - _PAD)}" y="{_num(baseline)}" '
+            f'text-anchor="end" fill="{_VALUE_TEXT}">{_esc(number)}</text>'
+        )
+    parts.append(
+        f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(node.width)}" '
+        f'height="{_num(node.height)}" rx="6" fill="none" stroke="{_VALUE_STROKE}" '
+        f'stroke-width="{stroke_width}"/>'
+    )
+    parts.append("</g>")
+    return "\n".join(parts)
+
+
+def _op_svg(node: _Node) -> str:
+    radius = min(node.width, node.height) / 2
+    return "\n".join(
+        [
+            '<g class="bp-op">',
+            f"<title>{_esc(node.texts['tip'])}</title>",
+            f'<rect x="{_num(node.x - node.width / 2)}" y="{_num(node.y - node.height / 2)}" '
+            f'width="{_num(node.width)}" height="{_num(node.height)}" rx="{_num(radius)}" '
+            f'fill="{_OP_FILL}" stroke="{_OP_STROKE}" stroke-width="1.3"/>',
+            f'<text x="{_num(node.x)}" y="{_num(node.y + 0.35 * _OP_FONT)}" '
+            f'text-anchor="middle" font-family="{_SANS}" font-size="{_num(_OP_FONT)}" '
+            f'font-weight="bold" fill="{_OP_TEXT}">{_esc(node.texts["symbol"])}</text>',
+            "</g>",
+        ]
+    )
+
+
+# --- small helpers ------------------------------------------------------------------
+
+_INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: str) -> str:
+    """`text` on one line, without characters that XML 1.0 cannot contain."""
+    return _INVALID_XML.sub("\ufffd", " ".join(text.split()) if text.strip() else "")
+
+
+def _esc(text: str) -> str:
+    """Escape text for XML content and attribute values."""
+    return html.escape(_clean(text), quote=True)
+
+
+def _text_units(text: str) -> float:
+    """Width of `text` in monospace character cells (wide East Asian characters: 2)."""
+    units = 0.0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        units += 2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.0
+    return units
+
+
+def _format(x: float, precision: int) -> str:
+    """A number for a box: fixed point, or scientific when very large or small."""
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0.0:
+        x = 0.0  # no "-0.0000"
+    elif not 1e-3 <= abs(x) < 1e5:
+        return f"{x:.{max(precision - 1, 0)}e}"
+    return f"{x:.{precision}f}"
+
+
+def _num(x: float) -> str:
+    """A coordinate, rounded to 0.01 px, without trailing zeros."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
