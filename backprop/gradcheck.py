@@ -136,6 +136,10 @@ def gradcheck(
     numeric derivative `(f₊ - f₋) / 2eps`. Input `i` passes when
     `|analytic - numeric| <= atol + rtol * |numeric|`.
 
+    The numeric side is only an estimate: its truncation error grows like `eps²` and
+    its round-off error like `|f| · 1e-16 / eps`, so where `f` is large (say `1e8`)
+    pass a larger `eps` or looser tolerances rather than trusting a failure blindly.
+
     `gradcheck` leaves everything as it found it: the inputs' `.data` is restored after
     each perturbation, and the `.grad` of every node that its `backward()` reaches (the
     inputs, and also any `Value` that `f` uses from outside, such as a model's

@@ -170,13 +170,15 @@ def test_numbers_are_accepted_as_inputs():
     assert gradcheck(lambda a: a * a, (3,)) is True  # a tuple, an int
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.floats(-2.0, 2.0),
     st.floats(-2.0, 2.0),
-    st.floats(0.1, 3.0),
+    st.floats(0.5, 3.0),
 )
 def test_smooth_expressions_pass_everywhere(a, b, c):
+    # The values stay moderate (|f| < 100): round-off in f, about |f| * 1e-16 / eps,
+    # must stay well below atol for central differences to be trusted.
     def f(a, b, c):
         return (a * b).tanh() * c.log() + (a - b).sigmoid() * c**1.5 + (b / c).exp()
 
