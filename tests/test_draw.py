@@ -464,7 +464,7 @@ def test_independent_of_object_identity_and_hash_seed():
 def test_regression_numbers_of_the_draft_graph():
     # A change here should be deliberate: the guide's first figure depends on it.
     root = parse(draw(draft_graph()))
-    assert (root.get("width"), root.get("height")) == ("826", "170")
+    assert (root.get("width"), root.get("height")) == ("790", "170")
 
 
 # --- errors and limits --------------------------------------------------------------
