@@ -12,20 +12,24 @@ sitting:
    leaves, so every arrow points right. Leaves then move right to sit just before the
    first operation that uses them, instead of piling up in column 0.
 2. **Virtual nodes.** An arrow that spans several columns gets an invisible waypoint
-   in each column it crosses, so that it has a lane of its own there.
+   in each column it crosses, so that it has a lane of its own there. The long arrows
+   from one value share their lanes, like a bus that each leaves before its target.
 3. **Order within columns.** Starting from the order in which a depth-first walk back
    from the output meets the nodes (operands top to bottom), sweeps left to right and
    right to left move each node to the mean position of its neighbours in the previous
    column (the *barycenter* heuristic), keeping the order with the fewest crossings.
-4. **Coordinates.** Each node is pulled towards the mean height of its neighbours, and
-   overlaps in a column are then removed with the least total movement (pool adjacent
-   violators, an isotonic regression), for a few alternating passes.
+4. **Coordinates.** Each node is pulled towards the (weighted) mean height of its
+   neighbours, and overlaps in a column are then removed with the least total movement
+   (pool adjacent violators, an isotonic regression), for a few alternating passes.
+   A result is pulled hardest towards its operation, so the two end up level.
 
 The output is deterministic (the same graph gives the same bytes), needs no fonts or
 requests from the web, and uses fixed colours: filled boxes with dark text, and grey
-arrows that read on light and dark backgrounds alike. Every element carries a `bp-`
-class (`bp-draw`, `bp-edge`, `bp-arrow`, `bp-value`, `bp-root`, `bp-label`, `bp-key`,
-`bp-num`, `bp-op`), so a page's stylesheet can restyle it.
+arrows that read on light and dark backgrounds alike. The colours are presentation
+attributes, and the parts carry `bp-` classes (`bp-draw` on the `<svg>`, `bp-value`
+and `bp-root` on value boxes, `bp-op` on operations, `bp-edge` and `bp-arrow` on
+arrows, `bp-label`, `bp-key` and `bp-num` on texts), so a page's stylesheet can
+restyle them; no `<style>` element leaks into the page.
 
 ```python
 import xml.etree.ElementTree as ET
@@ -189,7 +193,7 @@ def draw(
     _place(graph)
     n_ops = sum(1 for node in graph.nodes if node.kind == "op")
     if title is None:
-        name = _clean(value.label) or "a Value"
+        name = _clean(str(value.label or "")) or "a Value"
         title = (
             f"Computation graph of {name}: {len(values)} "
             f"{'value' if len(values) == 1 else 'values'}, {n_ops} "
@@ -311,11 +315,11 @@ def _build(values: list[Value], show_grad: bool, precision: int, max_lanes: int)
 
 
 def _value_texts(v: Value, show_grad: bool, precision: int) -> dict[str, str]:
-    label = _clean(v.label)
+    label = _clean(str(v.label or ""))
     if len(label) > _MAX_LABEL:
         label = label[: _MAX_LABEL - 1] + "…"
     data, grad = _format(v.data, precision), _format(v.grad, precision)
-    tip = f"{_clean(v.label) or 'Value'} | data {v.data!r}" + (
+    tip = f"{_clean(str(v.label or '')) or 'Value'} | data {v.data!r}" + (
         f" | grad {v.grad!r}" if show_grad else ""
     )
     return {"label": label, "data": data, "grad": grad if show_grad else "", "tip": tip}
@@ -463,7 +467,8 @@ def _place(graph: _Graph) -> None:
             if len(neighbours) == 1:  # most nodes, and every lane
                 wanted.append(y[neighbours[0]])
             else:
-                wanted.append(sum(w * y[j] for w, j in zip(weights, neighbours)) / total)  # noqa: B905
+                pulls = zip(weights, neighbours, strict=True)
+                wanted.append(sum(w * y[j] for w, j in pulls) / total)
         for i, new in zip(column, _spread(wanted, priority, separations[c]), strict=True):
             y[i] = new
 

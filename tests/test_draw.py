@@ -549,3 +549,12 @@ def test_deep_graph_does_not_recurse():
 def test_jupyter_repr_uses_draw():
     L = draft_graph()
     assert L._repr_svg_() == draw(L)
+
+
+def test_a_label_that_is_not_a_string_is_shown_as_text():
+    v = Value(1.0) * 2
+    v.label = None  # Value's constructor checks labels, but attributes can be reassigned
+    v._children[0].label = 42
+    root = parse(draw(v))
+    labels = {texts(g)[0] for g in groups(root, "bp-value")}
+    assert "42" in labels
