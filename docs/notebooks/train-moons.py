@@ -176,13 +176,17 @@ scores = scores.reshape(grid1.shape)
 print(f"{scores.size:,} forward passes in {time.perf_counter() - start:.1f} s")
 
 fig, ax = plt.subplots(figsize=(5.5, 4.2))
-ax.contourf(grid1, grid2, scores > 0, levels=[-0.5, 0.5, 1.5],
-            colors=["#c6dbef", "#fdd0a2"], alpha=0.8)
+ax.contourf(
+    grid1, grid2, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fdd0a2"], alpha=0.8
+)
 ax.contour(grid1, grid2, scores, levels=[0.0], colors="k", linewidths=1)
 for label, marker, colour in ((0, "o", "tab:blue"), (1, "s", "tab:orange")):
     ax.scatter(*X[y == label].T, marker=marker, c=colour, edgecolor="k", label=f"class {label}")
-ax.set(xlabel="$x_1$", ylabel="$x_2$",
-       title=f"Decision boundary after {steps} steps ({final_accuracy:.0%} correct)")
+ax.set(
+    xlabel="$x_1$",
+    ylabel="$x_2$",
+    title=f"Decision boundary after {steps} steps ({final_accuracy:.0%} correct)",
+)
 ax.legend(loc="lower left")
 plt.show()
 
