@@ -48,7 +48,6 @@ from typing import TypeAlias
 
 __all__ = ["Value", "topological_order"]
 
-Scalar: TypeAlias = "int | float"
 Operand: TypeAlias = "Value | int | float"
 
 _isfinite = math.isfinite
@@ -507,7 +506,9 @@ def _pow_forward(a: float, b: float) -> tuple[float, float | None]:
 _new = object.__new__
 
 
-def _node(data: float, children: tuple[Value, ...], local: tuple, op: str) -> Value:
+def _node(
+    data: float, children: tuple[Value, ...], local: tuple[float | None, ...], op: str
+) -> Value:
     """Make a non-leaf node (skipping `Value.__init__`'s checks of user input)."""
     if not _isfinite(data):
         raise OverflowError(
