@@ -110,6 +110,8 @@ _OPS = {
     "tanh": ("tanh", "hyperbolic tangent"),
     "sigmoid": ("σ", "sigmoid"),
     "relu": ("ReLU", "rectified linear unit"),
+    "softplus": ("softplus", "softplus, log(1 + exp(x))"),
+    "logsumexp": ("LSE", "log-sum-exp"),
     "sum": ("Σ", "sum"),
     "dot": ("dot", "dot product"),
 }

@@ -44,8 +44,8 @@ def figure_html(svg: str, caption: str = "", *, kind: str = "graph") -> str:
     """Wrap an SVG string in a ``<figure>`` the site's stylesheet knows how to size.
 
     Args:
-        svg: the ``<svg>…</svg>`` markup, from :func:`backprop.draw` or
-            :func:`matplotlib_svg`.
+        svg: the ``<svg>…</svg>`` markup, from [`draw`][backprop.draw.draw] or
+            [`matplotlib_svg`][backprop.figures.matplotlib_svg].
         caption: an optional caption, escaped for HTML.
         kind: ``"graph"`` for computation graphs, ``"plot"`` for matplotlib plots
             (plots get a light background in dark mode).
@@ -59,5 +59,5 @@ def figure_html(svg: str, caption: str = "", *, kind: str = "graph") -> str:
 
 
 def plot_html(fig: Figure, caption: str = "") -> str:
-    """A matplotlib figure as a ready-to-print ``<figure>`` (see :func:`figure_html`)."""
+    """A matplotlib figure as a ready-to-print ``<figure>`` (see [`figure_html`][backprop.figures.figure_html])."""
     return figure_html(matplotlib_svg(fig), caption, kind="plot")

@@ -558,3 +558,18 @@ def test_a_label_that_is_not_a_string_is_shown_as_text():
     root = parse(draw(v))
     labels = {texts(g)[0] for g in groups(root, "bp-value")}
     assert "42" in labels
+
+
+def test_every_engine_operation_has_a_symbol() -> None:
+    """A new op in the engine must get a symbol here, or its node shows a clipped name."""
+    import re
+    import sys
+    from pathlib import Path
+
+    import backprop.engine
+
+    draw_module = sys.modules["backprop.draw"]
+    source = Path(backprop.engine.__file__).read_text("utf8")
+    ops = set(re.findall(r"_node\([^\n]*,\s*\"([^\"]+)\"\)", source))
+    assert {"+", "*", "exp", "tanh", "sum", "dot"} <= ops, ops
+    assert ops <= set(draw_module._OPS), f"no symbol for {ops - set(draw_module._OPS)}"
