@@ -59,5 +59,8 @@ def figure_html(svg: str, caption: str = "", *, kind: str = "graph") -> str:
 
 
 def plot_html(fig: Figure, caption: str = "") -> str:
-    """A matplotlib figure as a ready-to-print ``<figure>`` (see [`figure_html`][backprop.figures.figure_html])."""
+    """A matplotlib figure as a ready-to-print ``<figure>``.
+
+    See [`figure_html`][backprop.figures.figure_html] for the markup.
+    """
     return figure_html(matplotlib_svg(fig), caption, kind="plot")
