@@ -135,7 +135,7 @@ class Value:
             other = Value(other)
         return _node(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
-    def __radd__(self, other: Operand) -> Value:
+    def __radd__(self, other: float) -> Value:
         """`n + a`, with `n` a number."""
         if not _is_number(other):
             return NotImplemented
@@ -149,7 +149,7 @@ class Value:
             other = Value(other)
         return _node(self.data - other.data, (self, other), (1.0, -1.0), "-")
 
-    def __rsub__(self, other: Operand) -> Value:
+    def __rsub__(self, other: float) -> Value:
         """`n - a`, with `n` a number."""
         if not _is_number(other):
             return NotImplemented
@@ -163,7 +163,7 @@ class Value:
             other = Value(other)
         return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
 
-    def __rmul__(self, other: Operand) -> Value:
+    def __rmul__(self, other: float) -> Value:
         """`n * a`, with `n` a number."""
         if not _is_number(other):
             return NotImplemented
@@ -185,7 +185,7 @@ class Value:
         out = a / b
         return _node(out, (self, other), (_finite_or_none(1.0 / b), -out / b), "/")
 
-    def __rtruediv__(self, other: Operand) -> Value:
+    def __rtruediv__(self, other: float) -> Value:
         """`n / a`, with `n` a number."""
         if not _is_number(other):
             return NotImplemented
@@ -218,7 +218,7 @@ class Value:
         out, d_da = _pow_forward(self.data, float(other))
         return _node(out, (self,), (d_da,), "**")
 
-    def __rpow__(self, other: Operand) -> Value:
+    def __rpow__(self, other: float) -> Value:
         """`n ** a`, with `n` a number: `n` becomes a constant leaf."""
         if not _is_number(other):
             return NotImplemented

@@ -126,7 +126,7 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Operand]], targets: Sequence
         ValueError: a target is not a valid class index.
     """
     n = _check_batch(logits, targets)
-    per_example = []
+    per_example: list[Value] = []
     for z, y in zip(logits, targets, strict=True):
         k = len(z)
         if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= y < k:
