@@ -89,9 +89,9 @@ class SGD(Optimizer):
 
     With gradient `g` of a parameter `p` (as in `torch.optim.SGD`, no dampening):
 
-        g = g + weight_decay * p                      (if weight_decay)
+        g = g + weight_decay * p                        (if weight_decay)
         v = g on the first step, else momentum * v + g  (if momentum)
-        p = p - lr * v                                 (v = g without momentum)
+        p = p - lr * v                                  (v = g without momentum)
 
     Args:
         params: The parameters to update, e.g. `model.parameters()`.
