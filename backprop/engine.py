@@ -36,7 +36,8 @@ non-integer power raise `ValueError`; division by zero and `0 ** negative` raise
 `ZeroDivisionError`; a result that is not a finite float raises `OverflowError`. Where a
 local derivative does not exist (the slope of `a ** b` in `b` for `a < 0`, or the
 infinite slope of `sqrt` at 0), the forward pass records `None` and `backward()` raises
-`ValueError` if a nonzero gradient has to flow through it.
+`ValueError` if a nonzero gradient has to flow through it; a local derivative too large
+for a float makes `backward()` raise `OverflowError`.
 """
 
 from __future__ import annotations
@@ -75,13 +76,9 @@ def _is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _finite_or_none(x: float) -> float | None:
-    return x if _isfinite(x) else None
-
-
 class Value:
-    """A scalar in a computation graph, with the gradient `d root / d self` of the last
-    `backward()` call on a graph containing it.
+    """A scalar in a computation graph: `data`, and `grad`, the derivative of the node that
+    `backward()` was called on with respect to this one (summed over calls for leaves).
 
     Args:
         data: The number. An `int`, `float` or numpy float; `bool` is rejected because a
@@ -96,7 +93,8 @@ class Value:
 
     __slots__ = ("__weakref__", "_children", "_local", "_op", "data", "grad", "label")
 
-    # Let numpy scalars and arrays defer to our reflected operators (`np.float64(2) * v`).
+    # numpy scalars defer to our reflected operators (`np.float64(2) * v` is a Value);
+    # a numpy array operand raises TypeError instead of becoming an array of Values.
     __array_ufunc__ = None
 
     data: float
@@ -183,7 +181,7 @@ class Value:
         if b == 0.0:
             raise ZeroDivisionError(f"division by zero: {a!r} / {b!r} ({self!r} / {other!r})")
         out = a / b
-        return _node(out, (self, other), (_finite_or_none(1.0 / b), -out / b), "/")
+        return _node(out, (self, other), (1.0 / b, -out / b), "/")
 
     def __rtruediv__(self, other: float) -> Value:
         """`n / a`, with `n` a number."""
@@ -207,7 +205,7 @@ class Value:
             out, d_da = _pow_forward(self.data, other.data)
             a = self.data
             if a > 0.0:
-                d_db = _finite_or_none(out * math.log(a))
+                d_db = out * math.log(a)
             elif a == 0.0:
                 d_db = 0.0
             else:
@@ -258,7 +256,7 @@ class Value:
         a = self.data
         if a <= 0.0:
             raise ValueError(f"log of a non-positive number: log({a!r}) for {self!r}")
-        return _node(math.log(a), (self,), (_finite_or_none(1.0 / a),), "log")
+        return _node(math.log(a), (self,), (1.0 / a,), "log")
 
     def tanh(self) -> Value:
         """`tanh(a)`. Derivative: `d/da = 1 - tanh(a)**2`."""
@@ -497,10 +495,13 @@ def _pow_forward(a: float, b: float) -> tuple[float, float | None]:
         raise OverflowError(f"{a!r} ** {b!r} overflows a float") from None
     if b == 0.0:
         return out, 0.0  # a ** 0 == 1 is constant in a (also at a == 0)
+    d_da: float | None
     try:
-        d_da: float | None = _finite_or_none(b * a ** (b - 1.0))
-    except (ZeroDivisionError, OverflowError):
-        d_da = None  # infinite slope, e.g. sqrt at 0
+        d_da = b * a ** (b - 1.0)
+    except ZeroDivisionError:
+        d_da = None  # an infinite slope, e.g. sqrt at 0: the derivative does not exist
+    except OverflowError:
+        d_da = math.inf  # exists but is too large: backward() raises OverflowError
     return out, d_da
 
 

@@ -354,6 +354,21 @@ def test_gradient_overflow_raises_and_leaves_leaves_alone():
     assert x.grad == 7.0
 
 
+def test_huge_local_derivative_raises_overflow_in_backward():
+    a, b = Value(1.0), Value(1e-200)
+    q = a / b  # 1e200 is fine, but d/db = -1e400 is not a float
+    assert q.data == pytest.approx(1e200)
+    with pytest.raises(OverflowError, match="gradient overflow"):
+        q.backward()
+    assert b.grad == 0.0
+    c = Value(1e-200)
+    inverse = c**-1  # 1e200 is fine, but d/dc = -c**-2 = -1e400 is not a float
+    assert inverse._local == (math.inf,)
+    with pytest.raises(OverflowError, match="gradient overflow"):
+        inverse.backward()
+    assert c.grad == 0.0
+
+
 def test_graph_has_no_reference_cycles():
     was_enabled = gc.isenabled()
     gc.disable()
