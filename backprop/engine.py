@@ -117,11 +117,18 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r})"
 
-    def _repr_svg_(self) -> str:
-        """The graph below this node as SVG, for Jupyter."""
+    def _repr_svg_(self) -> str | None:
+        """The graph below this node as SVG, for Jupyter.
+
+        A graph too large to draw gives ``None``, so Jupyter falls back to the text repr
+        instead of printing a traceback.
+        """
         from backprop.draw import draw
 
-        return draw(self)
+        try:
+            return draw(self)
+        except ValueError:
+            return None
 
     # ------------------------------------------------------------------ binary ops
 

@@ -185,6 +185,10 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
     parser.add_argument("--chain", type=int, default=1_000_000, help="chain length")
     args = parser.parse_args()
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
+    if args.chain < 2:
+        parser.error(f"--chain must be at least 2, got {args.chain}")
     failures: list[str] = []
     print(f"Python {sys.version.split()[0]}, gc enabled: {gc.isenabled()}", flush=True)
 

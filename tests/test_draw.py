@@ -573,3 +573,12 @@ def test_every_engine_operation_has_a_symbol() -> None:
     ops = set(re.findall(r"_node\([^\n]*,\s*\"([^\"]+)\"\)", source))
     assert {"+", "*", "exp", "tanh", "sum", "dot"} <= ops, ops
     assert ops <= set(draw_module._OPS), f"no symbol for {ops - set(draw_module._OPS)}"
+
+
+def test_repr_svg_falls_back_to_text_for_a_graph_too_large_to_draw() -> None:
+    total = Value(0.0)
+    for i in range(600):
+        total = total + Value(float(i))
+    with pytest.raises(ValueError):
+        draw(total)
+    assert total._repr_svg_() is None
