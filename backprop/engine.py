@@ -406,6 +406,72 @@ class Value:
         out = m + math.log(total)
         return _node(out, children, tuple(e / total for e in exps), "logsumexp")
 
+    @staticmethod
+    def from_op(
+        data: float,
+        children: Sequence[Value],
+        local_derivatives: Sequence[float | None],
+        op: str,
+    ) -> Value:
+        """A node for an operation of your own: its value, its operands and the local
+        derivatives `d out / d child`, one per child, computed where you compute `data`.
+
+        This is how every built-in operation is made, so `backward()`, `gradcheck` and
+        `draw` treat yours like theirs. A local derivative may be `None` where it does not
+        exist (see the module docstring).
+
+        ```python
+        from backprop import Value, gradcheck
+
+
+        def softsign(a: Value) -> Value:
+            # a / (1 + |a|); derivative: 1 / (1 + |a|)**2
+            d = 1.0 + abs(a.data)
+            return Value.from_op(a.data / d, (a,), (1.0 / d**2,), "softsign")
+
+
+        x = Value(3.0, "x")
+        y = softsign(x)
+        y.backward()
+        assert (y.data, x.grad) == (0.75, 0.0625)
+        assert gradcheck(softsign, [x])
+        ```
+
+        Raises:
+            TypeError: a child is not a `Value`, a local derivative is not a real number
+                (or `None`), or `op` is not a non-empty `str`.
+            ValueError: the numbers of children and local derivatives differ, or a local
+                derivative is NaN.
+            OverflowError: `data` is not a finite float.
+        """
+        if not isinstance(op, str) or not op:
+            raise TypeError(f"op must be a non-empty str naming the operation, got {op!r}")
+        kids = tuple(children)
+        for i, child in enumerate(kids):
+            if not isinstance(child, Value):
+                raise TypeError(f"child {i} of {op!r} must be a Value, got {type(child).__name__}")
+        local: list[float | None] = []
+        for i, d in enumerate(local_derivatives):
+            if d is None:
+                local.append(None)
+                continue
+            if not _is_number(d):
+                raise TypeError(
+                    f"local derivative {i} of {op!r} must be a real number or None, "
+                    f"got {type(d).__name__}"
+                )
+            if math.isnan(d):
+                raise ValueError(f"local derivative {i} of {op!r} is NaN")
+            local.append(float(d))
+        if len(local) != len(kids):
+            raise ValueError(
+                f"{op!r} has {len(kids)} children but {len(local)} local derivatives: "
+                "give one d out / d child per child"
+            )
+        if not _is_number(data):
+            raise TypeError(f"data of {op!r} must be a real number, got {type(data).__name__}")
+        return _node(float(data), kids, tuple(local), op)
+
     # ------------------------------------------------------------------ backward
 
     def backward(self) -> None:

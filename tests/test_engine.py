@@ -540,3 +540,45 @@ def test_fused_ops_check_their_inputs():
         Value.dot([Value(1.0)], [Value(1.0), Value(2.0)])
     with pytest.raises(ValueError, match="at least one"):
         Value.logsumexp([])
+
+
+# ---------------------------------------------------------------- custom operations
+
+
+def _softsign(a: Value) -> Value:
+    d = 1.0 + abs(a.data)
+    return Value.from_op(a.data / d, (a,), (1.0 / d**2,), "softsign")
+
+
+def test_from_op_makes_a_node_backward_understands() -> None:
+    x = Value(-1.0, "x")
+    y = _softsign(x) * 2
+    y.backward()
+    assert y.data == -1.0 and x.grad == 0.5
+    node = y._children[0]
+    assert (node._op, node._children, node._local) == ("softsign", (x,), (0.25,))
+
+
+def test_from_op_with_two_children_and_a_missing_derivative() -> None:
+    a, b = Value(2.0), Value(3.0)
+    out = Value.from_op(6.0, [a, b], [3.0, None], "odd")
+    with pytest.raises(ValueError):
+        out.backward()
+    assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        ((1.0, ["a"], [1.0], "f"), TypeError, "child 0 of 'f' must be a Value"),
+        ((1.0, [Value(1.0)], ["1"], "f"), TypeError, "local derivative 0 of 'f'"),
+        ((1.0, [Value(1.0)], [math.nan], "f"), ValueError, "is NaN"),
+        ((1.0, [Value(1.0)], [1.0, 2.0], "f"), ValueError, "1 children but 2 local"),
+        ((1.0, [Value(1.0)], [1.0], ""), TypeError, "op must be a non-empty str"),
+        (("1", [Value(1.0)], [1.0], "f"), TypeError, "data of 'f' must be a real number"),
+        ((math.inf, [Value(1.0)], [1.0], "f"), OverflowError, "not a finite float"),
+    ],
+)
+def test_from_op_rejects_bad_input(args, error, message) -> None:
+    with pytest.raises(error, match=message):
+        Value.from_op(*args)
