@@ -21,6 +21,8 @@ It does four things:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shlex
@@ -167,16 +169,40 @@ def _add_word(info: str, word: str) -> str:
     return f"{info} {word}"
 
 
-@register_runner()
-class markdown_exec_session(DefaultRunner):
-    """Run a markdown-exec block after the earlier blocks of its session."""
+@register_runner(default=True)
+class quiet(DefaultRunner):
+    """Run a fence with its printed output kept out of the test log.
+
+    pytest-markdown-docs turns capturing off while a fence runs, so the figures that
+    build-time blocks print (whole SVG documents) would flood the log. The output is kept
+    and, when the fence fails, its last lines are attached to the error.
+    """
 
     def runtest(self, test: Any, args: dict[str, Any], *, asyncio_runner: Any = None) -> None:
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                self.run_fence(test, args, asyncio_runner)
+        except Exception as error:
+            printed = buffer.getvalue()
+            if printed:
+                error.add_note(f"output of the block before the error:\n{printed[-2000:]}")
+            raise
+
+    def run_fence(self, test: Any, args: dict[str, Any], asyncio_runner: Any) -> None:
+        super().runtest(test, args, asyncio_runner=asyncio_runner)
+
+
+@register_runner()
+class markdown_exec_session(quiet):
+    """Run a markdown-exec block after the earlier blocks of its session."""
+
+    def run_fence(self, test: Any, args: dict[str, Any], asyncio_runner: Any) -> None:
         text = Path(test.source_path).read_text("utf8")
         for start_line, source in _SESSION_PREFIXES.get((_key_text(text), test.start_line), []):
             code = compile("\n" * start_line + source, str(test.source_path), "exec")
             exec(code, args)
-        super().runtest(test, args, asyncio_runner=asyncio_runner)
+        super().run_fence(test, args, asyncio_runner)
 
 
 @pytest.hookimpl(tryfirst=True)
