@@ -141,6 +141,7 @@ SELF_TEST_PAGE = """\
 
 ```python
 top = 1
+print("a passing block's output stays out of the log")
 assert top == 1
 ```
 
@@ -175,6 +176,7 @@ assert top == 1
 1. A list item
 
     ```python
+    print("printed before the error")
     1 / 0
     ```
 
@@ -219,6 +221,9 @@ def test_a_broken_block_fails_in_every_block_style(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines([f"*line:{line}]* FAILED*" for line in broken], consecutive=False)
     assert "broken inside ??? info" in result.stdout.str()
     assert "broken in a markdown-exec session" in result.stdout.str()
+    assert "output of the block before the error:" in result.stdout.str()
+    assert "printed before the error" in result.stdout.str()
+    assert "stays out of the log" not in result.stdout.str()
 
 
 def test_a_skip_fails_under_ci(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
