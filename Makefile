@@ -27,8 +27,8 @@ help:
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backprop needs Python 3.11 or newer, found " + sys.version.split()[0])'
 	@if ! $(BIN)/python -c '' 2>/dev/null; then rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet -e ".[dev]"
 	@touch $@
 
 install: $(STAMP)
@@ -53,7 +53,7 @@ test: lint
 # PyTorch is pinned: 2.13.0 is the CPU wheel on this machine's disk; any other
 # version would download gigabytes of CUDA libraries.
 torch: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[torch]"
+	$(BIN)/python -m pip install --quiet --quiet -e ".[torch]"
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt

@@ -17,8 +17,8 @@
 # data set, and each step says what to change to use your own data instead.
 #
 # **Prerequisites:** the [tutorial](../../tutorial/), up to
-# [gradient descent](../../tutorial/07-gradient-descent/). Run it yourself: download
-# this file, open it in Jupyter with [jupytext](https://jupytext.readthedocs.io), or run
+# [gradient descent](../../tutorial/07-gradient-descent/). Run it yourself:
+# [download this notebook](train-moons.py) (a plain `.py` file), open it in Jupyter with [jupytext](https://jupytext.readthedocs.io), or run
 # it as a plain Python script.
 
 # %%
