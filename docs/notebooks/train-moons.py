@@ -18,8 +18,8 @@
 #
 # **Prerequisites:** the [tutorial](../../tutorial/), up to
 # [gradient descent](../../tutorial/07-gradient-descent/). Run it yourself:
-# [download this notebook](train-moons.py) (a plain `.py` file), open it in Jupyter with [jupytext](https://jupytext.readthedocs.io), or run
-# it as a plain Python script.
+# [download this notebook](train-moons.py) (a plain `.py` file) and open it in Jupyter
+# with [jupytext](https://jupytext.readthedocs.io), or run it as a plain Python script.
 
 # %%
 # %matplotlib inline
