@@ -415,6 +415,25 @@ def test_topological_order_children_in_order_and_leaf():
     assert topological_order(sq) == [a, sq]  # a duplicate child is listed once
 
 
+def test_topological_order_again_and_of_overlapping_graphs():
+    # The sort marks the nodes; marks left by earlier sorts must not count.
+    a, b = Value(2.0), Value(3.0)
+    c = a * b
+    d = c + a
+    assert topological_order(d) == [a, b, c, d]
+    assert topological_order(d) == [a, b, c, d]
+    assert topological_order(c) == [a, b, c]
+    e = d * c
+    assert topological_order(e) == [a, b, c, d, e]
+    broken = e * 1.0
+    broken._children = (e, "not a node")  # type: ignore[assignment]
+    with pytest.raises(AttributeError):  # a sort abandoned halfway leaves marks behind
+        topological_order(broken)
+    assert topological_order(e) == [a, b, c, d, e]
+    e.backward()  # e = (ab + a) * ab
+    assert (a.grad, b.grad) == ((b.data + 1) * 6.0 + 8.0 * b.data, 2.0 * 6.0 + 8.0 * 2.0)
+
+
 # --------------------------------------------------------------------------- bad input
 
 
