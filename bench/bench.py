@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 
 from backprop import Value
 from backprop.losses import hinge, l2
@@ -52,6 +53,30 @@ def moons(n: int = 100) -> tuple[list[list[float]], list[int]]:
     return X.tolist(), (y * 2 - 1).tolist()
 
 
+# --------------------------------------------------------------------------- timing
+
+
+def timed_steps(
+    step: Callable[[int], tuple[float, float]], steps: int, echo: str = ""
+) -> tuple[list[float], list[float], float, float]:
+    """Run `step(k)` (one training step, returning loss and accuracy) `steps` times.
+
+    Returns the losses, the wall time of each step, the mean CPU time per step and the
+    last accuracy. With `echo`, prints each step as it ends (micrograd's are slow).
+    """
+    losses, seconds = [], []
+    acc = 0.0
+    cpu = time.process_time()
+    for k in range(steps):
+        start = time.perf_counter()
+        loss, acc = step(k)
+        seconds.append(time.perf_counter() - start)
+        losses.append(loss)
+        if echo:
+            print(f"  {echo} step {k:3d}: loss {loss:.12f}  {seconds[-1]:.3f} s", flush=True)
+    return losses, seconds, (time.process_time() - cpu) / steps, acc
+
+
 # --------------------------------------------------------------------------- micrograd
 
 
@@ -76,21 +101,16 @@ def run_micrograd(X: list[list[float]], Y: list[int], steps: int) -> tuple:
         accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(Y, scores, strict=True)]
         return total_loss, sum(accuracy) / len(accuracy)
 
-    losses, seconds = [], []
-    acc = 0.0
-    cpu = time.process_time()
-    for k in range(steps):
-        start = time.perf_counter()
+    def step(k: int) -> tuple[float, float]:
         total_loss, acc = loss()
         model.zero_grad()
         total_loss.backward()
         learning_rate = 1.0 - 0.9 * k / 100
         for p in model.parameters():
             p.data -= learning_rate * p.grad
-        seconds.append(time.perf_counter() - start)
-        losses.append(float(total_loss.data))
-        print(f"  micrograd step {k:3d}: loss {losses[-1]:.12f}  {seconds[-1]:.3f} s", flush=True)
-    cpu = (time.process_time() - cpu) / steps
+        return float(total_loss.data), acc
+
+    losses, seconds, cpu, acc = timed_steps(step, steps, echo="micrograd")
     return losses, seconds, cpu, initial, acc
 
 
@@ -112,19 +132,15 @@ def run_backprop(
         accuracy = [(yi > 0) == (s.data > 0) for yi, s in zip(Y, scores, strict=True)]
         return total_loss, sum(accuracy) / len(accuracy)
 
-    losses, seconds = [], []
-    acc = 0.0
-    cpu = time.process_time()
-    for k in range(steps):
-        start = time.perf_counter()
+    def step(k: int) -> tuple[float, float]:
         total_loss, acc = loss()
         opt.zero_grad()
         total_loss.backward()
         opt.lr = 1.0 - 0.9 * k / 100
         opt.step()
-        seconds.append(time.perf_counter() - start)
-        losses.append(total_loss.data)
-    cpu = (time.process_time() - cpu) / steps
+        return total_loss.data, acc
+
+    losses, seconds, cpu, acc = timed_steps(step, steps)
     return losses, seconds, cpu, acc
 
 
