@@ -6,7 +6,7 @@ engine; every code block of the guide runs against it under pytest.
 
 from backprop import datasets, losses, nn, optim
 from backprop.draw import draw
-from backprop.engine import Value, topological_order
+from backprop.scalar import Value, topological_order
 from backprop.gradcheck import GradcheckError, gradcheck, numerical_derivative
 
 __all__ = [

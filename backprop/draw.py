@@ -60,7 +60,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from backprop.engine import Value
+    from backprop.scalar import Value
 
 __all__ = ["draw"]
 
@@ -161,7 +161,7 @@ def draw(
     assert "grad" not in svg and svg.count('class="bp-op"') == 2  # × and tanh
     ```
     """
-    from backprop.engine import Value, topological_order
+    from backprop.scalar import Value, topological_order
 
     if not isinstance(value, Value):
         raise TypeError(f"draw() expects a backprop Value, got {type(value).__name__}")

@@ -22,7 +22,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from backprop.engine import Value, topological_order
+from backprop.scalar import Value, topological_order
 
 __all__ = ["GradcheckError", "gradcheck", "numerical_derivative"]
 

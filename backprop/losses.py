@@ -30,7 +30,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable, Sequence
 
-from backprop.engine import Value
+from backprop.scalar import Value
 
 __all__ = [
     "binary_cross_entropy_with_logits",

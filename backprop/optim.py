@@ -25,7 +25,7 @@ import math
 import numbers
 from collections.abc import Iterable
 
-from backprop.engine import Value
+from backprop.scalar import Value
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 

@@ -1,4 +1,4 @@
-"""The autograd engine: scalar `Value` nodes and reverse-mode differentiation.
+"""The scalar engine: `Value` nodes and reverse-mode differentiation, one number at a time.
 
 Every arithmetic operation on a `Value` returns a new `Value` that remembers
 

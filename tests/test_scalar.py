@@ -1,4 +1,4 @@
-"""Unit tests of backprop.engine: every op's value and gradient against its hand-derived
+"""Unit tests of backprop.scalar: every op's value and gradient against its hand-derived
 formula, backward's accumulation rules, the graph contract, and the errors."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from backprop import Value, topological_order
-from backprop.engine import Value as EngineValue
+from backprop.scalar import Value as EngineValue
 
 
 def grad_of(f, *xs: float) -> tuple[float, tuple[float, ...]]:
