@@ -6,8 +6,8 @@ engine; every code block of the guide runs against it under pytest.
 
 from backprop import datasets, losses, nn, optim
 from backprop.draw import draw
-from backprop.scalar import Value, topological_order
 from backprop.gradcheck import GradcheckError, gradcheck, numerical_derivative
+from backprop.scalar import Value, topological_order
 
 __all__ = [
     "GradcheckError",
