@@ -1,0 +1,1092 @@
+"""The tensor engine: reverse-mode differentiation over whole numpy arrays.
+
+It is the scalar engine (`backprop.scalar`) with arrays in place of numbers. Each
+operation computes its result and, right beside it, its *vector-Jacobian product*
+(VJP): a small function `vjp(g)` that turns the gradient `g = dL/d out` arriving from
+above into the gradients `dL/d input`, one per input, each of its input's shape. No
+Jacobian is ever built: for `y = x * w` elementwise the Jacobian is a diagonal matrix
+with `x.size**2` entries, while its VJP is one product, `g * w`.
+
+`backward()` visits the graph in reverse topological order (found without recursion)
+and applies each VJP once, summing the gradients of a tensor used several times.
+A VJP closes over arrays only, never over its output tensor, so a graph holds no
+reference cycles and is freed by reference counting as soon as it is dropped.
+
+Broadcasting: numpy stretches a `(3,)` bias across a `(4, 3)` batch without copying
+it. Every output entry then depends on the bias, so the bias's gradient is the sum of
+the upstream gradient over the stretched axes, done by [`unbroadcast`][backprop.tensor.unbroadcast]
+in the VJP of every broadcasting operation.
+
+```python
+import numpy as np
+from backprop import Tensor
+
+x = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # a batch of two inputs
+w = Tensor([0.5, -1.0, 2.0], requires_grad=True)  # broadcast over the batch
+y = (x * w).sum()
+y.backward()
+assert y.item() == 0.5 * 5 - 7 + 2 * 9
+assert np.array_equal(w.grad, [5.0, 7.0, 9.0])  # summed over the batch axis
+```
+
+Semantics follow PyTorch: only tensors created with `requires_grad=True` (leaves)
+receive a `.grad`, which accumulates across `backward()` calls until reset with
+`zero_grad()`; an intermediate tensor's `.grad` stays `None` unless `retain_grad()`
+was called on it. Unlike PyTorch, the graph is kept after `backward()`, so calling it
+twice needs no `retain_graph=True`. Inside `with no_grad():` no graph is recorded.
+
+Data is float64 by default; float32 stays float32 through every operation, the
+backward pass and the optimizers (a Python number operand takes the tensor's dtype).
+
+Errors: bad input raises instead of producing a silent NaN or infinity, as in the
+scalar engine. Data that is not real numbers raises `TypeError`; shapes that do not
+broadcast or multiply raise `ValueError` naming the operation and both shapes; `log` or
+`sqrt` of negative entries raises `ValueError` and division by zero
+`ZeroDivisionError`, each saying how many entries are at fault; a result that
+overflows raises `OverflowError`. Mixing a `Tensor` with a scalar-engine `Value`
+raises `TypeError`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeAlias
+
+import numpy as np
+
+__all__ = [
+    "Tensor",
+    "concatenate",
+    "cross_entropy",
+    "is_grad_enabled",
+    "linear",
+    "maximum",
+    "no_grad",
+    "stack",
+    "topological_order",
+    "unbroadcast",
+]
+
+Array: TypeAlias = np.ndarray
+Operand: TypeAlias = "Tensor | float | int | np.ndarray"
+Axis: TypeAlias = "int | tuple[int, ...] | None"
+#: A VJP: the upstream gradient in, one gradient per input out (`None`: no gradient).
+VJP: TypeAlias = Callable[[Array], tuple["Array | None", ...]]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_grad_enabled = True
+
+
+# ---------------------------------------------------------------------- recording
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Record no graph inside the block: results are plain tensors without parents.
+
+    Use it for evaluation and for parameter updates, where no gradient is wanted; it
+    saves the memory the graph would hold.
+
+    ```python
+    from backprop import Tensor, no_grad
+
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with no_grad():
+        y = w * 3
+    assert not y.requires_grad
+    ```
+    """
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """`False` inside `with no_grad():`, `True` elsewhere."""
+    return _grad_enabled
+
+
+# ---------------------------------------------------------------------- the tensor
+
+
+def _as_array(data: object, dtype: object = None) -> Array:
+    """`data` as a numpy array of real numbers, or a `TypeError` that says what it got."""
+    from backprop.scalar import Value
+
+    if isinstance(data, Tensor):
+        raise TypeError("Tensor(...) got a Tensor; use .detach() or pass its .data")
+    if isinstance(data, Value) or (
+        isinstance(data, list | tuple) and any(isinstance(d, Value) for d in _flat(data))
+    ):
+        raise TypeError(
+            "a Tensor cannot hold scalar-engine Values: the two engines do not mix "
+            "(pass numbers, e.g. [v.data for v in values])"
+        )
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"Tensor data must be real numbers, got {data!r:.80}: {error}") from None
+    kind = array.dtype.kind
+    if kind not in "fiub" or array.dtype == np.float16 or array.dtype.itemsize > 8:
+        raise TypeError(
+            f"Tensor data must be real numbers (float32, float64, integers or bools), "
+            f"got dtype {array.dtype} from {type(data).__name__}"
+        )
+    if kind == "f" and not np.isfinite(array).all():
+        bad = int(array.size - np.isfinite(array).sum())
+        raise ValueError(
+            f"Tensor data must be finite: {bad} of {array.size} entries are NaN or inf"
+        )
+    return array
+
+
+def _flat(items: list | tuple) -> Iterator[object]:
+    """The items of a nested list, for the check that no `Value` hides in it."""
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, list | tuple):
+                stack.append(item)
+            else:
+                yield item
+
+
+class Tensor:
+    """An n-dimensional array in a computation graph: `data`, and `grad`, `dL/d data`.
+
+    Args:
+        data: Numbers: a nested list, a number or a numpy array of floats, integers or
+            bools. Python floats become float64; float32 arrays stay float32.
+        requires_grad: Record operations on this tensor and give it a `.grad` in
+            `backward()`. Only float32 and float64 tensors can require gradients.
+        dtype: Convert the data to this numpy dtype first.
+
+    Raises:
+        TypeError: `data` is not real numbers (strings, complex, objects, `Value`s), or
+            an integer tensor is asked to require gradients.
+        ValueError: `data` holds NaN or infinity.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_op",
+        "_parents",
+        "_retain",
+        "_vjp",
+        "data",
+        "grad",
+        "requires_grad",
+    )
+
+    # numpy defers to our operators: `array * tensor` calls `Tensor.__rmul__`.
+    __array_ufunc__ = None
+
+    data: Array
+    grad: Array | None
+    requires_grad: bool
+    _parents: tuple[Tensor, ...]
+    _vjp: VJP | None
+    _op: str
+    _retain: bool
+
+    def __init__(self, data: object, requires_grad: bool = False, dtype: object = None) -> None:
+        array = _as_array(data, dtype)
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad must be a bool, got {type(requires_grad).__name__}")
+        if requires_grad and array.dtype not in _FLOATS:
+            raise TypeError(
+                f"only float32 and float64 tensors can require gradients, got dtype "
+                f"{array.dtype} (integers have no derivative); pass floats or dtype=float"
+            )
+        self.data = array
+        self.grad = None
+        self.requires_grad = requires_grad
+        self._parents = ()
+        self._vjp = None
+        self._op = ""
+        self._retain = False
+
+    # -------------------------------------------------------------- plain properties
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """`True` for a tensor made by the user rather than by an operation."""
+        return self._vjp is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self.data.dtype != np.float64:
+            extra += f", dtype={self.data.dtype}"
+        return f"Tensor({body}{extra})"
+
+    def item(self) -> float:
+        """The single number in a one-element tensor, as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self) -> Array:
+        """The data as a numpy array (the same array, not a copy)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf that is not part of any graph."""
+        return _constant(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate tensor's gradient in `.grad` during `backward()`."""
+        if self.requires_grad and self._vjp is not None:
+            self._retain = True
+
+    def zero_grad(self) -> None:
+        """Reset the gradient to `None` (gradients accumulate across `backward()` calls)."""
+        self.grad = None
+
+    # -------------------------------------------------------------- elementwise ops
+
+    def __add__(self, other: Operand) -> Tensor:
+        """`a + b`. VJP: `g` to both, each summed back to its own shape."""
+        b = _operand(other, self)
+        x, y = self.data, b.data
+        out = _broadcasting("+", np.add, x, y)
+
+        def vjp(g: Array) -> tuple[Array, Array]:
+            return unbroadcast(g, x.shape), unbroadcast(g, y.shape)
+
+        return _result(out, (self, b), vjp, "+")
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return _operand(other, self) + self
+
+    def __sub__(self, other: Operand) -> Tensor:
+        """`a - b`. VJP: `g` to `a`, `-g` to `b`."""
+        b = _operand(other, self)
+        x, y = self.data, b.data
+        out = _broadcasting("-", np.subtract, x, y)
+
+        def vjp(g: Array) -> tuple[Array, Array]:
+            return unbroadcast(g, x.shape), unbroadcast(-g, y.shape)
+
+        return _result(out, (self, b), vjp, "-")
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return _operand(other, self) - self
+
+    def __mul__(self, other: Operand) -> Tensor:
+        """`a * b`. VJP: `g * b` to `a`, `g * a` to `b`."""
+        b = _operand(other, self)
+        x, y = self.data, b.data
+        out = _broadcasting("*", np.multiply, x, y)
+
+        def vjp(g: Array) -> tuple[Array, Array]:
+            return unbroadcast(g * y, x.shape), unbroadcast(g * x, y.shape)
+
+        return _result(out, (self, b), vjp, "*")
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return _operand(other, self) * self
+
+    def __truediv__(self, other: Operand) -> Tensor:
+        """`a / b`. VJP: `g / b` to `a`, `-g * a / b**2 = -g * out / b` to `b`.
+
+        Raises:
+            ZeroDivisionError: some entries of `b` are zero.
+        """
+        b = _operand(other, self)
+        x, y = self.data, b.data
+        zeros = y.size - np.count_nonzero(y)
+        if zeros:
+            raise ZeroDivisionError(f"/: division by zero in {zeros} of {y.size} entries")
+        out = _broadcasting("/", np.true_divide, x, y)
+
+        def vjp(g: Array) -> tuple[Array, Array]:
+            gb = g / y
+            return unbroadcast(gb, x.shape), unbroadcast(-gb * out, y.shape)
+
+        return _result(_finite("/", out), (self, b), vjp, "/")
+
+    def __rtruediv__(self, other: Operand) -> Tensor:
+        return _operand(other, self) / self
+
+    def __pow__(self, other: Operand) -> Tensor:
+        """`a ** b`. VJP: `g * b * a**(b-1)` to `a`; `g * a**b * ln(a)` to `b`.
+
+        The derivative in `b` needs `a > 0` (it is taken as 0 at `a = 0`, as PyTorch
+        does); a plain-number exponent gets no gradient.
+
+        Raises:
+            ValueError: a negative entry of `a` meets a non-integer exponent.
+            ZeroDivisionError: a zero entry of `a` meets a negative exponent.
+        """
+        exponent_is_tensor = isinstance(other, Tensor)
+        b = _operand(other, self)
+        x, y = self.data, b.data
+        frac = (x < 0) & (y != np.round(y))
+        if frac.any():
+            raise ValueError(
+                f"**: a negative base to a non-integer power is not real "
+                f"({int(np.count_nonzero(frac))} entries)"
+            )
+        pole = (x == 0) & (y < 0)
+        if pole.any():
+            raise ZeroDivisionError(
+                f"**: 0 to a negative power in {int(np.count_nonzero(pole))} entries"
+            )
+        out = _finite("**", _broadcasting("**", np.power, x, y))
+
+        def vjp(g: Array) -> tuple[Array, Array | None]:
+            with np.errstate(divide="ignore"):  # 0 ** (b - 1) with 0 < b < 1 is a pole
+                slope = y * np.power(x, y - 1, where=y != 0, out=np.zeros_like(out))
+            stuck = np.count_nonzero(~np.isfinite(slope) & (g != 0))
+            if stuck:
+                raise ValueError(
+                    f"the derivative of ** does not exist at 0 for an exponent between 0 "
+                    f"and 1 ({stuck} entries), so no gradient can flow through them"
+                )
+            ga = g * slope
+            if not exponent_is_tensor:
+                return unbroadcast(ga, x.shape), None
+            log_x = np.log(x, where=x > 0, out=np.zeros_like(out, shape=np.shape(x)))
+            return unbroadcast(ga, x.shape), unbroadcast(g * out * log_x, y.shape)
+
+        return _result(out, (self, b), vjp, "**")
+
+    def __rpow__(self, other: Operand) -> Tensor:
+        return _operand(other, self) ** self
+
+    def __neg__(self) -> Tensor:
+        """`-a`. VJP: `-g`."""
+        return _result(-self.data, (self,), _neg_vjp, "neg")
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def exp(self) -> Tensor:
+        """`e**a`. VJP: `g * e**a`."""
+        with np.errstate(over="ignore"):
+            out = _finite("exp", np.exp(self.data))
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * out,)
+
+        return _result(out, (self,), vjp, "exp")
+
+    def log(self) -> Tensor:
+        """`ln(a)`. VJP: `g / a`.
+
+        Raises:
+            ValueError: some entries are zero or negative.
+        """
+        x = self.data
+        bad = np.count_nonzero(x <= 0)
+        if bad:
+            raise ValueError(f"log of non-positive entries: {bad} of {x.size} entries are <= 0")
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g / x,)
+
+        return _result(np.log(x), (self,), vjp, "log")
+
+    def sqrt(self) -> Tensor:
+        """`√a`. VJP: `g / (2√a)`, which does not exist at `a = 0`.
+
+        Raises:
+            ValueError: some entries are negative (in the forward pass), or a nonzero
+                gradient reaches an entry that is 0 (in `backward()`).
+        """
+        x = self.data
+        bad = np.count_nonzero(x < 0)
+        if bad:
+            raise ValueError(f"sqrt of negative entries: {bad} of {x.size} entries are < 0")
+        out = np.sqrt(x)
+
+        def vjp(g: Array) -> tuple[Array]:
+            stuck = np.count_nonzero((out == 0) & (g != 0))
+            if stuck:
+                raise ValueError(
+                    f"the derivative of sqrt does not exist at 0 ({stuck} entries), "
+                    "so no gradient can flow through them"
+                )
+            return (np.divide(g, 2 * out, where=out != 0, out=np.zeros_like(out)),)
+
+        return _result(out, (self,), vjp, "sqrt")
+
+    def tanh(self) -> Tensor:
+        """`tanh(a)`. VJP: `g * (1 - tanh(a)**2)`."""
+        out = np.tanh(self.data)
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * (1 - out * out),)
+
+        return _result(out, (self,), vjp, "tanh")
+
+    def sigmoid(self) -> Tensor:
+        """`s(a) = 1 / (1 + e**-a)`. VJP: `g * s(a) * (1 - s(a))`.
+
+        Computed without overflow for any finite `a`.
+        """
+        x = self.data
+        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * out * (1 - out),)
+
+        return _result(out, (self,), vjp, "sigmoid")
+
+    def relu(self) -> Tensor:
+        """`max(0, a)`. VJP: `g` where `a > 0`, else 0 (0 at the kink, as in PyTorch)."""
+        x = self.data
+        positive = x > 0
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * positive,)
+
+        return _result(np.maximum(x, 0), (self,), vjp, "relu")
+
+    def abs(self) -> Tensor:
+        """`|a|`. VJP: `g * sign(a)` (0 at the kink, as in PyTorch)."""
+        x = self.data
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * np.sign(x),)
+
+        return _result(np.abs(x), (self,), vjp, "abs")
+
+    __abs__ = abs
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """`a` limited to `[low, high]`. VJP: `g` where `low <= a <= high`, else 0.
+
+        At a bound the gradient passes, as in PyTorch's `clamp`.
+        """
+        if low is None and high is None:
+            raise ValueError("clip needs low, high or both")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"clip needs low <= high, got {low!r} > {high!r}")
+        x = self.data
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * inside,)
+
+        return _result(np.clip(x, low, high), (self,), vjp, "clip")
+
+    # -------------------------------------------------------------- matrix product
+
+    def __matmul__(self, other: Operand) -> Tensor:
+        """`a @ b`, with numpy's rules: 1-D operands and batches of matrices too.
+
+        For matrices, VJP: `g @ b.T` to `a` and `a.T @ g` to `b`, from
+        `out[i, k] = sum_j a[i, j] * b[j, k]`. A 1-D operand is treated as a matrix
+        with one row (`a`) or one column (`b`); batch axes are summed back.
+        """
+        b = _operand(other, self)
+        x, y = self.data, b.data
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"@: needs at least 1-D operands, got shapes {x.shape} and {y.shape}")
+        try:
+            out = x @ y
+        except ValueError:
+            raise ValueError(
+                f"@: shapes {x.shape} and {y.shape} do not multiply "
+                f"(the last axis of the first must equal the "
+                f"{'only' if y.ndim == 1 else 'second-to-last'} axis of the second)"
+            ) from None
+
+        need_x, need_y = self.requires_grad, b.requires_grad  # skip products nobody needs
+
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
+            x2 = x[None, :] if x.ndim == 1 else x  # a row
+            y2 = y[:, None] if y.ndim == 1 else y  # a column
+            if x.ndim == 1 and y.ndim == 1:  # a dot product: g is one number
+                g2 = g.reshape(1, 1)
+            elif x.ndim == 1:  # put back the row axis that @ dropped
+                g2 = np.expand_dims(g, -2)
+            elif y.ndim == 1:  # put back the column axis that @ dropped
+                g2 = np.expand_dims(g, -1)
+            else:
+                g2 = g
+            gx = gy = None
+            if need_x:
+                gx = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+            if need_y:
+                gy = unbroadcast(np.swapaxes(x2, -1, -2) @ g2, y2.shape).reshape(y.shape)
+            return gx, gy
+
+        return _result(out, (self, b), vjp, "@")
+
+    def __rmatmul__(self, other: Operand) -> Tensor:
+        return _operand(other, self) @ self
+
+    # -------------------------------------------------------------- reductions
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Sum over `axis` (all axes by default). VJP: `g` copied back over the summed axes."""
+        x = self.data
+        axes = _axes(axis, x.ndim, "sum")
+
+        def vjp(g: Array) -> tuple[Array]:
+            if not keepdims:
+                g = np.expand_dims(g, axes)
+            return (np.broadcast_to(g, x.shape),)
+
+        return _result(x.sum(axis=axes, keepdims=keepdims), (self,), vjp, "sum")
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Mean over `axis`. VJP: `g / n` copied back, `n` the number of entries averaged."""
+        x = self.data
+        axes = _axes(axis, x.ndim, "mean")
+        n = int(np.prod([x.shape[a] for a in axes]))
+        if n == 0:
+            raise ValueError(f"mean over an empty axis of a tensor of shape {x.shape}")
+
+        def vjp(g: Array) -> tuple[Array]:
+            if not keepdims:
+                g = np.expand_dims(g, axes)
+            return (np.broadcast_to(g / n, x.shape),)
+
+        return _result(x.mean(axis=axes, keepdims=keepdims), (self,), vjp, "mean")
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Maximum over `axis`. VJP: `g` to the entry that is the maximum, shared equally
+        among ties (as PyTorch's `amax` does)."""
+        x = self.data
+        axes = _axes(axis, x.ndim, "max")
+        if x.size == 0:
+            raise ValueError(f"max of an empty tensor of shape {x.shape}")
+        top = x.max(axis=axes, keepdims=True)
+
+        def vjp(g: Array) -> tuple[Array]:
+            if not keepdims:
+                g = np.expand_dims(g, axes)
+            winners = x == top
+            return (g * winners / winners.sum(axis=axes, keepdims=True),)
+
+        out = top if keepdims else np.squeeze(top, axis=axes)
+        return _result(out, (self,), vjp, "max")
+
+    # -------------------------------------------------------------- shapes
+
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
+        """The same entries in a new shape. VJP: `g` reshaped back."""
+        new = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        x = self.data
+        try:
+            out = x.reshape(new)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape shape {x.shape} into {tuple(new)}") from None
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g.reshape(x.shape),)
+
+        return _result(out, (self,), vjp, "reshape")
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Axes permuted (reversed by default). VJP: `g` permuted back."""
+        order = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple | list) else axes
+        x = self.data
+        try:
+            out = x.transpose(order or None)
+        except ValueError:
+            raise ValueError(f"transpose: axes {order} do not fit shape {x.shape}") from None
+        inverse = np.argsort(order) if order else None
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g.transpose(inverse),)
+
+        return _result(out, (self,), vjp, "transpose")
+
+    @property
+    def T(self) -> Tensor:
+        """The axes reversed (a matrix transposed)."""
+        return self.transpose()
+
+    def __getitem__(self, index: object) -> Tensor:
+        """Indexing and slicing, as in numpy. VJP: `g` scattered back into zeros; an
+        entry picked several times (integer-array indexing) gets the sum of its `g`s."""
+        if isinstance(index, Tensor):
+            index = index.data
+        x = self.data
+        try:
+            out = x[index]
+        except IndexError as error:
+            raise IndexError(f"index {index!r} does not fit shape {x.shape}: {error}") from None
+        basic = _is_basic(index)
+
+        def vjp(g: Array) -> tuple[Array]:
+            full = np.zeros_like(x)
+            if basic:
+                full[index] = g  # each entry picked at most once
+            else:
+                np.add.at(full, index, g)  # repeated picks accumulate
+            return (full,)
+
+        return _result(out, (self,), vjp, "index")
+
+    # -------------------------------------------------------------- softmax
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """`e**a / sum(e**a)` along `axis`, computed without overflow.
+
+        VJP: `s * (g - sum(g * s))`, with `s` the softmax: the Jacobian
+        `diag(s) - s sᵀ` applied to `g` without building it.
+        """
+        x = self.data
+        _axes(axis, x.ndim, "softmax")
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        s = e / e.sum(axis=axis, keepdims=True)
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+
+        return _result(s, (self,), vjp, "softmax")
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """`a - log(sum(e**a))` along `axis`, computed without overflow.
+
+        VJP: `g - s * sum(g)`, with `s` the softmax.
+        """
+        x = self.data
+        _axes(axis, x.ndim, "log_softmax")
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+        return _result(out, (self,), vjp, "log_softmax")
+
+    # -------------------------------------------------------------- backward
+
+    def backward(self, grad: object = None) -> None:
+        """Compute `d self / d t` for every leaf `t` that requires a gradient.
+
+        `self` must have one element, or `grad` must be given: the upstream gradient
+        `dL/d self` of `self`'s shape (so `y.backward(g)` computes the gradients of
+        `(y * g).sum()`). Leaves add this pass's gradient to their `.grad`.
+
+        ```python
+        import numpy as np
+        from backprop import Tensor
+
+        x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * x
+        y.backward(np.array([1.0, 0.0, -1.0]))  # a non-uniform upstream gradient
+        assert np.array_equal(x.grad, [2.0, 0.0, -6.0])
+        ```
+
+        Raises:
+            RuntimeError: `self` does not require gradients, or has several elements and
+                no `grad` was given.
+            ValueError: `grad` has the wrong shape, or is not finite.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require gradients: no input of it "
+                "was created with requires_grad=True (or it was computed under no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs grad= for a tensor of shape {self.shape}: pass the "
+                    f"upstream gradient, an array of shape {self.shape}, or reduce to one "
+                    f"number first, e.g. y.sum().backward()"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            if isinstance(grad, Tensor):
+                grad = grad.data
+            seed = np.array(_as_array(grad), dtype=self.data.dtype)  # a copy we own
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward(grad=...) needs shape {self.shape} like the tensor, got {seed.shape}"
+                )
+        if not np.isfinite(self.data).all():
+            raise OverflowError(f"backward() from a tensor that is not finite: {self!r:.200}")
+
+        grads: dict[int, Array] = {id(self): seed}
+        owned: set[int] = set()  # arrays already stored in some .grad: copy before reuse
+        for node in reversed(topological_order(self)):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._vjp is None:  # a leaf: accumulate across calls
+                if id(g) in owned or not g.flags.owndata or not g.flags.writeable:
+                    g = g.copy()
+                node.grad = g if node.grad is None else node.grad + g
+                owned.add(id(node.grad))
+                continue
+            if node._retain:
+                node.grad = g.copy()
+            for parent, pg in zip(node._parents, node._vjp(g), strict=True):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.data.shape:
+                    raise RuntimeError(
+                        f"internal error: the VJP of {node._op!r} gave a gradient of shape "
+                        f"{pg.shape} for an input of shape {parent.data.shape}"
+                    )
+                if pg.dtype != parent.data.dtype:
+                    pg = pg.astype(parent.data.dtype)
+                key = id(parent)
+                if key in grads:
+                    grads[key] = grads[key] + pg  # used more than once: sum the paths
+                else:
+                    grads[key] = pg
+
+
+# ---------------------------------------------------------------------- functions
+
+
+def unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
+    """Sum `g` back to `shape`: the gradient of broadcasting an input of `shape`.
+
+    Broadcasting adds leading axes and stretches axes of size 1. Every copy made that
+    way feeds the output, so the input's gradient adds up the gradients of all its
+    copies: sum over the added leading axes, then over the stretched ones (keeping them).
+
+    ```python
+    import numpy as np
+    from backprop.tensor import unbroadcast
+
+    g = np.ones((4, 3))
+    assert unbroadcast(g, (3,)).tolist() == [4.0, 4.0, 4.0]  # a bias over 4 rows
+    assert unbroadcast(g, (4, 1)).shape == (4, 1)
+    ```
+    """
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if stretched:
+        g = g.sum(axis=stretched, keepdims=True)
+    return g
+
+
+def maximum(a: Operand, b: Operand) -> Tensor:
+    """The larger of `a` and `b`, entry by entry. VJP: `g` to the larger one; at a tie,
+    half to each (as PyTorch does)."""
+    first = a if isinstance(a, Tensor) else _operand(a, b if isinstance(b, Tensor) else None)
+    second = _operand(b, first)
+    x, y = first.data, second.data
+    out = _broadcasting("maximum", np.maximum, x, y)
+
+    def vjp(g: Array) -> tuple[Array, Array]:
+        share = np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0)).astype(out.dtype)
+        return unbroadcast(g * share, x.shape), unbroadcast(g * (1 - share), y.shape)
+
+    return _result(out, (first, second), vjp, "maximum")
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """The tensors joined along an existing `axis`. VJP: `g` cut back into pieces."""
+    parts = _tensors(tensors, "concatenate")
+    try:
+        out = np.concatenate([t.data for t in parts], axis=axis)
+    except (ValueError, IndexError) as error:
+        shapes = [t.shape for t in parts]
+        raise ValueError(
+            f"concatenate: shapes {shapes} do not join along axis {axis}: {error}"
+        ) from None
+    ends = np.cumsum([t.shape[axis] for t in parts])[:-1]
+
+    def vjp(g: Array) -> tuple[Array, ...]:
+        return tuple(np.split(g, ends, axis=axis))
+
+    return _result(out, tuple(parts), vjp, "concatenate")
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """The tensors stacked along a new `axis`. VJP: `g` sliced back along that axis."""
+    parts = _tensors(tensors, "stack")
+    try:
+        out = np.stack([t.data for t in parts], axis=axis)
+    except (ValueError, IndexError) as error:
+        shapes = [t.shape for t in parts]
+        raise ValueError(
+            f"stack: shapes {shapes} do not stack along axis {axis}: {error}"
+        ) from None
+
+    def vjp(g: Array) -> tuple[Array, ...]:
+        return tuple(np.moveaxis(g, axis, 0))
+
+    return _result(out, tuple(parts), vjp, "stack")
+
+
+def linear(x: Operand, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """`x @ weight.T + bias` as one node, the layer of `backprop.nn.Linear`.
+
+    `weight` has shape `(out_features, in_features)`, as in PyTorch. With `G` the
+    upstream gradient (one row per input row), the VJP is `G @ weight` to `x`,
+    `G.T @ x` to `weight` and `G` summed over the rows to `bias`.
+    """
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"linear: weight must be a Tensor, got {type(weight).__name__}")
+    xt = _operand(x, weight)
+    xd, w = xt.data, weight.data
+    if w.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != w.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {xd.shape} does not fit a weight of shape {w.shape} "
+            f"(the input's last axis must be {w.shape[1] if w.ndim == 2 else 'in_features'})"
+        )
+    out = xd @ w.T
+    parents: tuple[Tensor, ...] = (xt, weight)
+    if bias is not None:
+        if not isinstance(bias, Tensor):
+            raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
+        if bias.shape != (w.shape[0],):
+            raise ValueError(f"linear: bias of shape {bias.shape} must have shape ({w.shape[0]},)")
+        out += bias.data
+        parents = (xt, weight, bias)
+
+    need_x = xt.requires_grad  # the network's input needs no gradient: skip its product
+
+    def vjp(g: Array) -> tuple[Array | None, ...]:
+        rows = g.reshape(-1, g.shape[-1])
+        gx = g @ w if need_x else None
+        gw = rows.T @ xd.reshape(-1, xd.shape[-1])
+        return (gx, gw, rows.sum(axis=0)) if bias is not None else (gx, gw)
+
+    return _result(out, parents, vjp, "linear")
+
+
+def cross_entropy(logits: Tensor, labels: object) -> Tensor:
+    """The mean softmax cross-entropy of a batch of logits and integer class labels.
+
+    For one row of logits `z` with label `y`, the loss is `log(sum_j e**z_j) - z_y`,
+    computed without overflow. Its gradient is `p - onehot(y)`, with `p` the softmax of
+    `z`; the mean over the `N` rows divides it by `N`.
+
+    ```python
+    import numpy as np
+    from backprop import Tensor
+    from backprop.tensor import cross_entropy
+
+    z = Tensor([[2.0, 0.0, 0.0]], requires_grad=True)
+    loss = cross_entropy(z, [0])
+    loss.backward()
+    p = np.exp([2.0, 0.0, 0.0]) / np.exp([2.0, 0.0, 0.0]).sum()
+    assert np.isclose(loss.item(), -np.log(p[0]))
+    assert np.allclose(z.grad, [p - [1, 0, 0]])
+    ```
+
+    Raises:
+        TypeError: `logits` is not a Tensor, or the labels are not integers.
+        ValueError: `logits` is not 2-D, the labels are not one per row, or a label is
+            not a class index in `[0, C)`.
+    """
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"cross_entropy: logits must be a Tensor, got {type(logits).__name__}")
+    z = logits.data
+    if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:
+        raise ValueError(
+            f"cross_entropy: logits must have shape (N, C) with N, C >= 1, got {z.shape}"
+        )
+    y = _labels(labels, z.shape)
+    n = z.shape[0]
+    rows = np.arange(n)
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1, keepdims=True)
+    loss = (np.log(total[:, 0]) - shifted[rows, y]).mean()
+
+    def vjp(g: Array) -> tuple[Array]:
+        grad = e / total  # the softmax p
+        grad[rows, y] -= 1  # p - onehot(y)
+        return (grad * (g / n),)
+
+    return _result(np.asarray(loss, dtype=z.dtype), (logits,), vjp, "cross_entropy")
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor that `root` depends on and that requires a gradient, each once,
+    inputs before the results computed from them. Iterative: any depth works."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent.requires_grad and id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+# ---------------------------------------------------------------------- helpers
+
+_new = object.__new__
+
+
+def _constant(data: Array) -> Tensor:
+    """A leaf around an array already checked (no copy, no gradient)."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t._parents = ()
+    t._vjp = None
+    t._op = ""
+    t._retain = False
+    return t
+
+
+def _result(data: Array, parents: tuple[Tensor, ...], vjp: VJP, op: str) -> Tensor:
+    """The output of an operation: in the graph if any input requires a gradient."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t._op = op
+    t._retain = False
+    if _grad_enabled and any(p.requires_grad for p in parents):
+        t.requires_grad = True
+        t._parents = parents
+        t._vjp = vjp
+    else:
+        t.requires_grad = False
+        t._parents = ()
+        t._vjp = None
+    return t
+
+
+def _operand(x: object, like: Tensor | None) -> Tensor:
+    """`x` as a Tensor: a number takes `like`'s float dtype, so float32 stays float32."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        dtype = like.data.dtype if like is not None and like.data.dtype in _FLOATS else None
+        return _constant(_as_array(x, dtype))
+    if isinstance(x, np.ndarray):
+        return _constant(_as_array(x))
+    from backprop.scalar import Value
+
+    if isinstance(x, Value):
+        raise TypeError(
+            "cannot mix a Tensor with a scalar-engine Value: the engines do not share "
+            "graphs (use Tensor(value.data) for a constant)"
+        )
+    raise TypeError(
+        f"operands must be Tensors, numpy arrays or real numbers, got {type(x).__name__}"
+    )
+
+
+def _broadcasting(op: str, fn: Callable[[Array, Array], Array], x: Array, y: Array) -> Array:
+    """`fn(x, y)`, or a `ValueError` naming `op` and both shapes when they don't broadcast."""
+    try:
+        return fn(x, y)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast") from None
+
+
+def _finite(op: str, out: Array) -> Array:
+    if not np.isfinite(out).all():
+        bad = int(out.size - np.count_nonzero(np.isfinite(out)))
+        raise OverflowError(f"{op} overflows: {bad} of {out.size} entries are not finite")
+    return out
+
+
+def _neg_vjp(g: Array) -> tuple[Array]:
+    return (-g,)
+
+
+def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """`axis` as a tuple of non-negative axes, or a `ValueError` naming `op`."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, int | np.integer):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} axes")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(out)
+
+
+def _is_basic(index: object) -> bool:
+    """`True` for numpy's basic indexing (ints, slices, None, ...), where no entry
+    can be picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None
+        or i is Ellipsis
+        or (isinstance(i, slice | int | np.integer) and not isinstance(i, bool))
+        for i in items
+    )
+
+
+def _tensors(tensors: Sequence[Tensor], op: str) -> tuple[Tensor, ...]:
+    parts = tuple(tensors)
+    if not parts:
+        raise ValueError(f"{op} needs at least one tensor")
+    for i, t in enumerate(parts):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: item {i} must be a Tensor, got {type(t).__name__}")
+    return parts
+
+
+def _labels(labels: object, shape: tuple[int, ...]) -> Array:
+    """Class labels as an int array, one per row, each in `[0, C)`."""
+    if isinstance(labels, Tensor):
+        labels = labels.data
+    y = np.asarray(labels)
+    if y.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy: labels must be integers (class indices), got dtype {y.dtype}"
+        )
+    n, c = shape
+    if y.shape != (n,):
+        raise ValueError(
+            f"cross_entropy: expected {n} labels (one per row of logits), got shape {y.shape}"
+        )
+    bad = (y < 0) | (y >= c)
+    if bad.any():
+        raise ValueError(
+            f"cross_entropy: labels must be in [0, {c}), got {y[bad][:5].tolist()} "
+            f"({int(bad.sum())} out of range)"
+        )
+    return y
