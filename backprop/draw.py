@@ -28,8 +28,17 @@ requests from the web, and uses fixed colours: filled boxes with dark text, and 
 arrows that read on light and dark backgrounds alike. The colours are presentation
 attributes, and the parts carry `bp-` classes (`bp-draw` on the `<svg>`, `bp-value`
 and `bp-root` on value boxes, `bp-op` on operations, `bp-edge` and `bp-arrow` on
-arrows, `bp-label`, `bp-key` and `bp-num` on texts), so a page's stylesheet can
-restyle them; no `<style>` element leaks into the page.
+arrows, `bp-label`, `bp-key` and `bp-num` on texts, `bp-flow` on the labels of
+`show_flow`), so a page's stylesheet can restyle them; no `<style>` element leaks into
+the page.
+
+With `show_flow=True` the drawing shows the whole backward pass, in the style of
+CS231n's circuit diagrams: every arrow from an operand into an operation is labelled
+`upstream × local = gradient`, the gradient of the operation's result (`node.grad`),
+the local derivative of the result with respect to that operand (`node._local[i]`),
+and their product, which is what the backward pass adds to the operand's `.grad`. A
+value used by several operations gets one label per use, and its `.grad` is the sum of
+their products.
 
 ```python
 import xml.etree.ElementTree as ET
@@ -116,11 +125,24 @@ _OPS = {
     "dot": ("dot", "dot product"),
 }
 
+# Labels of show_flow: dark red on a pale fill (gradients flow backwards), readable on
+# light and dark pages alike.
+_FLOW_FONT = 11.0
+_FLOW_CHAR = 0.6 * _FLOW_FONT
+_FLOW_PAD = 4.0  # inside a label, left and right
+_FLOW_H = 15.0  # height of a label
+_FLOW_OFF = 3.0  # between a label and its arrow
+_FAN_CURVE = 36.0  # room for the bend of fanning arrows, after their straight start
+_FLOW_FILL = "#fff0ec"
+_FLOW_STROKE = "#e8a898"
+_FLOW_TEXT = "#8a1d0c"
+
 
 def draw(
     value: Value,
     *,
     show_grad: bool = True,
+    show_flow: bool = False,
     rankdir: str = "LR",
     title: str | None = None,
     max_nodes: int = 500,
@@ -131,6 +153,11 @@ def draw(
     Args:
         value: The output node; the drawing shows every `Value` it depends on.
         show_grad: Show each node's `.grad` under its `.data`.
+        show_flow: Label every arrow from an operand into an operation with
+            `upstream × local = gradient`: the operation's output gradient, the local
+            derivative for that operand, and their product (the operand's share of the
+            backward pass). Needs `show_grad=True`. Call `backward()` first: before it,
+            every gradient is 0.
         rankdir: Direction of the layout; only `"LR"` (left to right) is supported.
         title: Accessible title (`<title>` and `aria-label`, shown as a tooltip); by
             default it names the output and counts the nodes.
@@ -148,7 +175,8 @@ def draw(
     Raises:
         TypeError: If `value` is not a `Value` or an option has the wrong type.
         ValueError: If the graph is too big for `max_nodes`, `rankdir` is not `"LR"`,
-            or `max_nodes` or `precision` is out of range.
+            `max_nodes` or `precision` is out of range, or `show_flow` is asked for
+            without `show_grad`.
 
     ```python
     from backprop import Value, draw
@@ -159,6 +187,11 @@ def draw(
     svg = draw(y, show_grad=False, title="y = tanh(2x)")
     assert svg.startswith("<svg") and "<title>y = tanh(2x)</title>" in svg
     assert "grad" not in svg and svg.count('class="bp-op"') == 2  # × and tanh
+
+    y.backward()
+    flow = draw(y, show_flow=True)
+    assert flow.count('class="bp-flow"') == 3  # one label per arrow into an operation
+    assert ">1 × 0.42 = 0.42<" in flow  # into tanh: dy/dy = 1, times 1 - tanh(1)**2
     ```
     """
     from backprop.scalar import Value, topological_order
@@ -167,6 +200,10 @@ def draw(
         raise TypeError(f"draw() expects a backprop Value, got {type(value).__name__}")
     if not isinstance(show_grad, bool):
         raise TypeError(f"show_grad must be True or False, got {show_grad!r}")
+    if not isinstance(show_flow, bool):
+        raise TypeError(f"show_flow must be True or False, got {show_flow!r}")
+    if show_flow and not show_grad:
+        raise ValueError("show_flow=True labels the arrows with gradients: it needs show_grad=True")
     if not isinstance(rankdir, str):
         raise TypeError(f"rankdir must be a str, got {type(rankdir).__name__}")
     if rankdir != "LR":
@@ -190,9 +227,13 @@ def draw(
             "too many to draw readably. Draw a smaller expression (a single neuron "
             "rather than a whole network), or raise max_nodes."
         )
-    graph = _build(values, show_grad, precision, max_lanes=_LANES_PER_NODE * max_nodes)
+    graph = _build(
+        values, show_grad, precision, max_lanes=_LANES_PER_NODE * max_nodes, flow=show_flow
+    )
     _order(graph)
     _place(graph)
+    if show_flow:
+        _place_flows(graph)
     n_ops = sum(1 for node in graph.nodes if node.kind == "op")
     if title is None:
         name = _clean(str(value.label or "")) or "a Value"
@@ -201,6 +242,11 @@ def draw(
             f"{'value' if len(values) == 1 else 'values'}, {n_ops} "
             f"{'operation' if n_ops == 1 else 'operations'}"
         )
+        if show_flow:
+            title += (
+                "; each arrow into an operation is labelled upstream gradient × local "
+                "derivative = the gradient sent back along it"
+            )
     return _render(graph, title)
 
 
@@ -229,14 +275,22 @@ class _Graph:
     root: int
     rows: int  # text rows in a value box (data, grad)
     column_widths: list[float] = field(default_factory=list)
+    # show_flow: per arrow, its label and tooltip (None for operation -> result arrows),
+    # and, once placed, each label's box (left, top, width, height).
+    flows: list[tuple[str, str] | None] = field(default_factory=list)
+    flow_boxes: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
+    runs: dict[int, float] = field(default_factory=dict)  # straight start of a fanning arrow
 
 
-def _build(values: list[Value], show_grad: bool, precision: int, max_lanes: int) -> _Graph:
+def _build(
+    values: list[Value], show_grad: bool, precision: int, max_lanes: int, flow: bool = False
+) -> _Graph:
     """Make the value and operation nodes, assign columns, add lanes."""
     nodes: list[_Node] = []
     index: dict[Value, int] = {}  # Value -> its node (Values hash by identity)
     op_of: dict[Value, int] = {}  # non-leaf Value -> its operation node
     edges: list[tuple[int, int]] = []
+    flows: list[tuple[str, str] | None] = []
     for v in values:
         if v._children:
             op = len(nodes)
@@ -245,6 +299,12 @@ def _build(values: list[Value], show_grad: bool, precision: int, max_lanes: int)
             nodes[op].col = 1 + max(nodes[index[c]].col for c in v._children)
             edges.extend((index[c], op) for c in v._children)
             edges.append((op, len(nodes)))
+            if flow:
+                flows.extend(
+                    _flow_texts(v, child, local, precision)
+                    for child, local in zip(v._children, v._local, strict=True)
+                )
+                flows.append(None)
         index[v] = len(nodes)
         nodes.append(_Node("value", texts=_value_texts(v, show_grad, precision)))
         nodes[-1].col = nodes[op_of[v]].col + 1 if v._children else 0
@@ -313,7 +373,7 @@ def _build(values: list[Value], show_grad: bool, precision: int, max_lanes: int)
     columns: list[list[int]] = [[] for _ in range(max(n.col for n in nodes) + 1)]
     for i, node in enumerate(nodes):
         columns[node.col].append(i)
-    return _Graph(nodes, arrows, columns, index[values[-1]], rows)
+    return _Graph(nodes, arrows, columns, index[values[-1]], rows, flows=flows)
 
 
 def _value_texts(v: Value, show_grad: bool, precision: int) -> dict[str, str]:
@@ -325,6 +385,31 @@ def _value_texts(v: Value, show_grad: bool, precision: int) -> dict[str, str]:
         f" | grad {v.grad!r}" if show_grad else ""
     )
     return {"label": label, "data": data, "grad": grad if show_grad else "", "tip": tip}
+
+
+def _flow_texts(out: Value, child: Value, local: float | None, precision: int) -> tuple[str, str]:
+    """The label of the arrow child -> out's operation, and its tooltip.
+
+    The label reads `upstream × local = gradient`: `out.grad`, `d out / d child`, and
+    their product, computed exactly as `backward()` computes it (`local * out.grad`).
+    """
+    g = out.grad
+    up = _compact(g, precision)
+    names = f"from {_name(out)} back to {_name(child)}"
+    if local is None:
+        return f"{up} × undefined", (
+            f"{names}: upstream gradient {g!r} × a local derivative that does not exist here"
+        )
+    product = local * g
+    shown = _compact(local, precision)
+    if shown.startswith("-"):
+        shown = f"({shown})"
+    tip = f"{names}: upstream gradient {g!r} × local derivative {local!r} = gradient {product!r}"
+    return f"{up} × {shown} = {_compact(product, precision)}", tip
+
+
+def _name(v: Value) -> str:
+    return _clean(str(v.label or "")) or "an unnamed value"
 
 
 def _op_texts(op: str, operands: int) -> dict[str, str]:
@@ -414,10 +499,26 @@ def _place(graph: _Graph) -> None:
     nodes, columns = graph.nodes, graph.columns
     x = _MARGIN
     graph.column_widths = [max(nodes[i].width for i in column) for column in columns]
-    for column, width in zip(columns, graph.column_widths, strict=True):
+    # The gap before a column: wide enough for the flow labels of the arrows that end
+    # there (they sit on the last piece of their arrow, in that gap). Arrows that leave
+    # one point for the same column may fan out: they get a straight start as long as
+    # their labels before they bend (see _place_flows), so their gap is wider still.
+    gap_before = [_COL_GAP] * len(columns)
+    shared = _flow_groups(graph)
+    for k, flow in enumerate(graph.flows):
+        if flow is not None:
+            path = graph.arrows[k]
+            needed = _flow_width(flow[0]) + 2 * _FLOW_OFF + _ARROW
+            if len(shared[path[-2], nodes[path[-1]].col]) > 1:
+                needed += _FAN_CURVE
+            col = nodes[path[-1]].col
+            gap_before[col] = max(gap_before[col], needed)
+    for c, (column, width) in enumerate(zip(columns, graph.column_widths, strict=True)):
+        if c:
+            x += gap_before[c]
         for i in column:
             nodes[i].x = x + width / 2
-        x += width + _COL_GAP
+        x += width
 
     def gaps(column: list[int]) -> list[float]:
         """Minimum distances between the centres of consecutive nodes."""
@@ -491,6 +592,75 @@ def _place(graph: _Graph) -> None:
         node.y = y[i] + _MARGIN - top
 
 
+def _flow_width(text: str) -> float:
+    return _text_units(text) * _FLOW_CHAR + 2 * _FLOW_PAD
+
+
+def _flow_groups(graph: _Graph) -> dict[tuple[int, int], list[int]]:
+    """The labelled arrows by where their last piece starts (a value or a lane) and the
+    column they end in."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for k, flow in enumerate(graph.flows):
+        if flow is not None:
+            path = graph.arrows[k]
+            groups.setdefault((path[-2], graph.nodes[path[-1]].col), []).append(k)
+    return groups
+
+
+def _last_piece(graph: _Graph, path: list[int], tip: tuple[float, float]) -> tuple[float, ...]:
+    """(x0, y0, x1, y1): the last piece of an arrow, from its source or its last lane to
+    the base of its arrowhead."""
+    nodes = graph.nodes
+    before = nodes[path[-2]]
+    if before.kind == "lane":
+        x0 = before.x + graph.column_widths[before.col] / 2
+    else:
+        x0 = before.x + before.width / 2
+    return x0, before.y, tip[0] - _ARROW, tip[1]
+
+
+def _place_flows(graph: _Graph) -> None:
+    """Place the label of every arrow into an operation on the last piece of the arrow,
+    where it starts, on the side its S-curve bends away from: above an arrow that runs
+    level or downwards, below one that runs upwards.
+
+    Arrows whose last pieces start at the same point (a value used by two operations of
+    the next column, or `a * a`) are placed together. If they all bend the same way,
+    their labels stack outwards on the other side. If they fan out, they run straight
+    together for the length of their labels before they bend: the labels of the arrows
+    that turn up sit above that stretch, the others below it. If a label sticks out at
+    the top, the whole drawing moves down.
+    """
+    arrivals = _arrivals(graph)
+    boxes: dict[int, tuple[float, float, float, float]] = {}
+    step = _FLOW_H + 2
+    for members in _flow_groups(graph).values():
+        x0, y0, _, _ = _last_piece(graph, graph.arrows[members[0]], arrivals[members[0]])
+        ends = sorted((arrivals[k][1], k) for k in members)
+        up = [k for y1, k in ends if y1 < y0 - 0.05][::-1]  # nearest to the start first
+        down = [k for y1, k in ends if y1 >= y0 - 0.05]
+        tops = {}
+        if up and down:  # a fan: a straight stretch, labels above and below it
+            run = max(_flow_width(graph.flows[k][0]) for k in members) + 2 * _FLOW_OFF  # type: ignore[index]
+            graph.runs.update((k, run) for k in members)
+            tops.update((k, y0 - _FLOW_OFF - _FLOW_H - n * step) for n, k in enumerate(up))
+            tops.update((k, y0 + _FLOW_OFF + n * step) for n, k in enumerate(down))
+        elif down:  # all level or downwards: above the start, the first one nearest
+            tops.update((k, y0 - _FLOW_OFF - _FLOW_H - n * step) for n, k in enumerate(down))
+        else:  # all upwards: below the start
+            tops.update((k, y0 + _FLOW_OFF + n * step) for n, k in enumerate(up))
+        for k, top in tops.items():
+            text = graph.flows[k][0]  # type: ignore[index]
+            boxes[k] = (x0 + _FLOW_OFF, top, _flow_width(text), _FLOW_H)
+    highest = min((top for _, top, _, _ in boxes.values()), default=_MARGIN)
+    if highest < _MARGIN:
+        shift = _MARGIN - highest
+        for node in graph.nodes:
+            node.y += shift
+        boxes = {k: (x, y + shift, w, h) for k, (x, y, w, h) in boxes.items()}
+    graph.flow_boxes = boxes
+
+
 def _weight(a: _Node, b: _Node) -> float:
     """How strongly two neighbours want to be level: an operation and its result, and
     the pieces of a long arrow, much more than operands and their operation."""
@@ -531,6 +701,9 @@ def _render(graph: _Graph, title: str) -> str:
     nodes = graph.nodes
     width = max(n.x + n.width / 2 for n in nodes) + _MARGIN
     height = max(n.y + n.height / 2 for n in nodes) + _MARGIN
+    for left, top, w, h in graph.flow_boxes.values():
+        width = max(width, left + w + _MARGIN)
+        height = max(height, top + h + _MARGIN)
     w, h = _num(math.ceil(width)), _num(math.ceil(height))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bp-draw" width="{w}" height="{h}" '
@@ -550,7 +723,9 @@ def _render(graph: _Graph, title: str) -> str:
     heads = []
     for k, path in enumerate(graph.arrows):
         shared = len(path) > 2 and longest[path[0]] != k
-        line, head = _arrow(graph, path, arrivals[k], from_last_lane=shared)
+        line, head = _arrow(
+            graph, path, arrivals[k], from_last_lane=shared, run=graph.runs.get(k, 0.0)
+        )
         out.append(f'<path class="bp-edge" d="{line}"/>')
         heads.append(head)
     out.append("</g>")
@@ -562,6 +737,10 @@ def _render(graph: _Graph, title: str) -> str:
             out.append(_value_svg(graph, node, root=i == graph.root))
         elif node.kind == "op":
             out.append(_op_svg(node))
+    if graph.flow_boxes:
+        out.append('<g class="bp-flows">')
+        out.extend(_flow_svg(graph.flows[k], graph.flow_boxes[k]) for k in sorted(graph.flow_boxes))  # type: ignore[arg-type]
+        out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -593,12 +772,16 @@ def _arrivals(graph: _Graph) -> list[tuple[float, float]]:
 
 
 def _arrow(
-    graph: _Graph, path: list[int], tip: tuple[float, float], from_last_lane: bool = False
+    graph: _Graph,
+    path: list[int],
+    tip: tuple[float, float],
+    from_last_lane: bool = False,
+    run: float = 0.0,
 ) -> tuple[str, str]:
     """The SVG path data of one arrow, ending at `tip`, and of its arrowhead.
 
     The arrow starts at the right side of its source, or with `from_last_lane` where
-    it leaves its last lane.
+    it leaves its last lane. Its last piece runs straight for `run` px before it bends.
     """
     nodes = graph.nodes
     src = nodes[path[0]]
@@ -613,6 +796,9 @@ def _arrow(
     d = [f"M{_num(points[first][0])},{_num(points[first][1])}"]
     for k in range(first + 1, len(points)):
         (x0, y0), (x1, y1) = points[k - 1], points[k]
+        if run and k == len(points) - 1:
+            x0 += run
+            d.append(f"H{_num(x0)}")
         if k % 2 == 0 or abs(y1 - y0) < 0.05:  # across a lane, or level: straight
             d.append(f"H{_num(x1)}")
         else:  # between columns: an S-curve, horizontal at both ends
@@ -677,6 +863,23 @@ def _value_svg(graph: _Graph, node: _Node, root: bool) -> str:
     return "\n".join(parts)
 
 
+def _flow_svg(flow: tuple[str, str], where: tuple[float, float, float, float]) -> str:
+    text, tip = flow
+    left, top, width, height = where
+    return "\n".join(
+        [
+            '<g class="bp-flow">',
+            f"<title>{_esc(tip)}</title>",
+            f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(width)}" '
+            f'height="{_num(height)}" rx="3" fill="{_FLOW_FILL}" stroke="{_FLOW_STROKE}" '
+            'stroke-width="0.8"/>',
+            f'<text x="{_num(left + _FLOW_PAD)}" y="{_num(top + height / 2 + 0.35 * _FLOW_FONT)}" '
+            f'font-size="{_num(_FLOW_FONT)}" fill="{_FLOW_TEXT}">{_esc(text)}</text>',
+            "</g>",
+        ]
+    )
+
+
 def _op_svg(node: _Node) -> str:
     radius = min(node.width, node.height) / 2
     return "\n".join(
@@ -731,6 +934,17 @@ def _format(x: float, precision: int) -> str:
     elif not 1e-3 <= abs(x) < 1e5:
         return f"{x:.{max(precision - 1, 0)}e}"
     return f"{x:.{precision}f}"
+
+
+def _compact(x: float, precision: int) -> str:
+    """A number for a flow label: like a box's, without trailing zeros (6, not 6.0000)."""
+    text = _format(x, precision)
+    mantissa, e, exponent = text.partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    if mantissa in ("-0", ""):
+        mantissa = "0"
+    return mantissa + e + exponent
 
 
 def _num(x: float) -> str:

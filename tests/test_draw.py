@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -582,3 +583,219 @@ def test_repr_svg_falls_back_to_text_for_a_graph_too_large_to_draw() -> None:
     with pytest.raises(ValueError):
         draw(total)
     assert total._repr_svg_() is None
+
+
+# --- show_flow: the backward pass written on the arrows --------------------------------
+
+FLOW_TIP = re.compile(
+    r"from (?P<out>.+) back to (?P<child>.+): upstream gradient (?P<up>\S+) "
+    r"× local derivative (?P<local>\S+) = gradient (?P<product>\S+)$"
+)
+FLOW_TEXT = re.compile(r"^(?P<up>\S+) × \(?(?P<local>[^()\s]+)\)? = (?P<product>\S+)$")
+
+
+def flows(svg: str) -> list[dict[str, object]]:
+    """Every flow label: the numbers of its tooltip (full precision) and of its text."""
+    result = []
+    for g in groups(parse(svg), "bp-flow"):
+        tip = FLOW_TIP.match(g.find(f"{SVG}title").text)
+        text = FLOW_TEXT.match(texts(g)[0])
+        assert tip and text, (g.find(f"{SVG}title").text, texts(g))
+        result.append(
+            {
+                "out": tip["out"],
+                "child": tip["child"],
+                "exact": tuple(float(tip[k]) for k in ("up", "local", "product")),
+                "shown": tuple(float(text[k]) for k in ("up", "local", "product")),
+                "box": box(g),
+            }
+        )
+    return result
+
+
+def engine_flows(root: Value) -> list[tuple[str, str, float, float, float]]:
+    """What backward() sends along each arrow child -> operation: (out, child, upstream,
+    local, product), from the engine's own fields."""
+    return [
+        (v.label, c.label, v.grad, local, local * v.grad)
+        for v in topological_order(root)
+        for c, local in zip(v._children, v._local, strict=True)
+    ]
+
+
+def used_twice() -> tuple[Value, Value, Value]:
+    """L = (a*b + a) * t with t = 0.7: a reaches L along two paths, and the upstream
+    gradient at the top is not 1."""
+    a, b, t = Value(3.0, label="a"), Value(-2.0, label="b"), Value(0.7, label="t")
+    p = a * b
+    p.label = "p"
+    s = p + a
+    s.label = "s"
+    L = s * t
+    L.label = "L"
+    L.backward()
+    return a, b, L
+
+
+def test_flow_is_off_by_default():
+    L = draft_graph()
+    L.backward()
+    assert draw(L) == draw(L, show_flow=False)
+    assert "bp-flow" not in draw(L)
+
+
+def test_flow_labels_of_the_draft_graph_match_the_engine():
+    L = draft_graph()
+    L.backward()
+    shown = flows(draw(L, show_flow=True))
+    expected = engine_flows(L)
+    assert len(shown) == len(expected) == 6  # one label per arrow into an operation
+    found = {(f["out"], f["child"]): f for f in shown}
+    for out, child, up, local, product in expected:
+        f = found[out, child]
+        assert f["exact"] == (up, local, product)  # the tooltip: the engine's numbers
+        assert f["shown"] == (up, local, product)  # small integers: shown exactly
+    assert {k: found[k]["shown"] for k in [("e", "a"), ("e", "b"), ("L", "f")]} == {
+        ("e", "a"): (-2.0, -3.0, 6.0),
+        ("e", "b"): (-2.0, 2.0, -4.0),
+        ("L", "f"): (1.0, 4.0, 4.0),
+    }
+
+
+def test_a_value_used_twice_gets_two_labels_that_add_up_to_its_gradient():
+    a, b, L = used_twice()
+    shown = flows(draw(L, show_flow=True))
+    into_a = sorted((f["out"], f["exact"]) for f in shown if f["child"] == "a")
+    assert [out for out, _ in into_a] == ["p", "s"]  # one label per use of a
+    (_, (up_p, local_p, from_p)), (_, (up_s, local_s, from_s)) = into_a
+    assert (up_p, local_p) == (0.7, b.data)  # via the product: upstream 0.7, local b
+    assert (up_s, local_s) == (0.7, 1.0)  # via the sum: upstream 0.7, local 1
+    assert from_p + from_s == a.grad == 0.7 * (b.data + 1)  # the two paths add up
+    for f in shown:  # rounded text agrees with the exact tooltip
+        for exact, text in zip(f["exact"], f["shown"], strict=True):
+            assert text == pytest.approx(exact, abs=5e-5)
+
+
+def test_flow_of_a_times_a_and_a_non_uniform_upstream_gradient():
+    a = Value(3.0, label="a")
+    sq = a * a
+    sq.label = "sq"
+    y = sq.tanh()
+    y.label = "y"
+    y.backward()
+    shown = flows(draw(y, show_flow=True))
+    into_a = [f["exact"] for f in shown if f["child"] == "a"]
+    assert len(into_a) == 2
+    upstream = 1 - math.tanh(9.0) ** 2
+    assert all(up == sq.grad == pytest.approx(upstream) and local == 3.0 for up, local, _ in into_a)
+    assert sum(product for *_, product in into_a) == a.grad
+    boxes = [f["box"] for f in shown]
+    assert not overlapping(boxes)
+
+
+def test_flow_labels_show_rounded_numbers_without_trailing_zeros():
+    x = Value(0.5, label="x")
+    y = (2 * x).tanh()
+    y.label = "y"
+    y.backward()
+    labels = [texts(g)[0] for g in groups(parse(draw(y, show_flow=True)), "bp-flow")]
+    local = 1 - math.tanh(1.0) ** 2  # 0.41997...
+    assert f"1 × {local:.2f} = {local:.2f}" in labels
+    assert labels == [texts(g)[0] for g in groups(parse(draw(y, show_flow=True)), "bp-flow")]
+    two_digits = [
+        texts(g)[0] for g in groups(parse(draw(y, show_flow=True, precision=1)), "bp-flow")
+    ]
+    assert "1 × 0.4 = 0.4" in two_digits
+
+
+def test_an_undefined_local_derivative_is_labelled_as_such():
+    x = Value(0.0, label="x")
+    root = x**0.5  # the slope of sqrt at 0 does not exist: the engine records None
+    root.label = "r"
+    y = root * 0.0  # no gradient has to flow through it, so backward() succeeds
+    y.label = "y"
+    y.backward()
+    shown = {texts(g)[0] for g in groups(parse(draw(y, show_flow=True)), "bp-flow")}
+    assert "0 × undefined" in shown
+
+
+def overlapping(boxes: list[tuple[float, float, float, float]]) -> bool:
+    return any(
+        not (r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1)
+        for i, (l1, t1, r1, b1) in enumerate(boxes)
+        for l2, t2, r2, b2 in boxes[i + 1 :]
+    )
+
+
+def tanh_from_parts() -> Value:
+    """tanh(x) = (e**2x - 1) / (e**2x + 1): e feeds two operations in the same column."""
+    x = Value(0.5, label="x")
+    e = (2 * x).exp()
+    e.label = "e"
+    n, d = e - 1, e + 1
+    n.label, d.label = "n", "d"
+    t = n / d
+    t.label = "t"
+    t.backward()
+    return t
+
+
+@pytest.mark.parametrize("make", [draft_graph, lambda: used_twice()[2], tanh_from_parts])
+def test_flow_labels_stay_clear_of_boxes_and_each_other_and_inside(make):
+    root_value = make()
+    root_value.backward()
+    svg = draw(root_value, show_flow=True)
+    root = parse(svg)
+    width, height = float(root.get("width")), float(root.get("height"))
+    labels = [box(g) for g in groups(root, "bp-flow")]
+    nodes = [box(g) for g in groups(root, "bp-value") + groups(root, "bp-op")]
+    assert labels and not overlapping(labels)
+    for left, top, right, bottom in labels:
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height
+        for n in nodes:
+            assert not overlapping([(left, top, right, bottom), n])
+    # The arrows still do not cross, and still end at their targets.
+    edges = [p.get("d") for p in root.iter(f"{SVG}path") if p.get("class") == "bp-edge"]
+    assert crossings(edges) == 0
+
+
+def test_fanning_arrows_run_straight_under_and_over_their_labels():
+    svg = draw(tanh_from_parts(), show_flow=True)
+    root = parse(svg)
+    shown = {(f["out"], f["child"]): f for f in flows(svg)}
+    above, below = shown["n", "e"]["box"], shown["d", "e"]["box"]
+    # e feeds n = e - 1 (drawn higher) and d = e + 1: the label of the arrow that turns
+    # up sits above the straight stretch they share, the other one below it.
+    assert above[3] < below[1]
+    e_box = value_boxes(root)["e"]
+    starts = [
+        p.get("d")
+        for p in root.iter(f"{SVG}path")
+        if p.get("class") == "bp-edge" and p.get("d").startswith(f"M{e_box[2]:g},")
+    ]
+    assert len(starts) == 2
+    for d in starts:
+        straight_to = float(re.match(r"M[^ ]+ H(-?[\d.]+)", d).group(1))
+        assert straight_to >= max(above[2], below[2])  # straight until past the labels
+
+
+def test_flow_title_and_determinism():
+    L = used_twice()[2]
+    svg = draw(L, show_flow=True)
+    title = parse(svg).find(f"{SVG}title").text
+    assert title.startswith("Computation graph of L")
+    assert "upstream gradient × local derivative" in title
+    assert parse(svg).get("aria-label") == title
+    assert svg == draw(used_twice()[2], show_flow=True)  # same graph, same bytes
+    assert draw(L, show_flow=True, title="mine").count("<title>mine</title>") == 1
+
+
+def test_flow_options_are_checked():
+    with pytest.raises(TypeError, match="show_flow must be True or False"):
+        draw(Value(1.0), show_flow=1)
+    with pytest.raises(ValueError, match="needs show_grad=True"):
+        draw(Value(1.0), show_grad=False, show_flow=True)
+
+
+def test_flow_on_a_leaf_has_no_labels():
+    assert "bp-flow" not in draw(Value(1.0, label="x"), show_flow=True)
