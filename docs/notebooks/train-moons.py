@@ -13,7 +13,7 @@
 #
 # This notebook trains a small neural network to separate two classes of points in the
 # plane, with the `backprop` engine alone: a model from `backprop.nn`, a loss from
-# `backprop.losses` and an optimizer from `backprop.optim`. It uses the two-moons toy
+# `backprop.losses` and an optimiser from `backprop.optim`. It uses the two-moons toy
 # data set, and each step says what to change to use your own data instead.
 #
 # **Prerequisites:** the [tutorial](../../tutorial/), up to
@@ -28,7 +28,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop import topological_order
+from backprop import Value, topological_order
 from backprop.datasets import make_moons
 from backprop.losses import hinge, l2
 from backprop.nn import MLP
@@ -43,8 +43,12 @@ from backprop.optim import SGD
 # so the network must learn a curved boundary.
 #
 # *Your data:* any NumPy array of shape `(n, features)` and labels in `{0, 1}` will do.
-# Scale each feature to roughly $[-1, 1]$ first (subtract the mean, divide by the
-# standard deviation): the initial weights are sized for inputs of that magnitude.
+# *Standardise* each feature first: subtract its mean and divide by its standard
+# deviation, so that every feature has mean 0 and standard deviation 1. The initial
+# weights (uniform in $[-1, 1]$) are sized for inputs of about that size; a feature
+# measured in thousands would swamp the others and make the first steps huge. The moons
+# need no scaling: their features are already of that size, as the second cell below
+# checks.
 
 # %%
 X, y = make_moons(n=100, noise=0.1, seed=0)
@@ -58,14 +62,41 @@ ax.set(xlabel="$x_1$", ylabel="$x_2$", title="Two moons: 100 points")
 ax.legend()
 plt.show()
 
+
+# %%
+def standardise(features):
+    """Each column shifted to mean 0 and scaled to standard deviation 1."""
+    return (features - features.mean(axis=0)) / features.std(axis=0)
+
+
+Z = standardise(X)  # what you would do with your own data
+assert np.allclose(Z.mean(axis=0), 0.0) and np.allclose(Z.std(axis=0), 1.0)
+print("means of the moons' features:             ", X.mean(axis=0).round(2))
+print("standard deviations of the moons' features:", X.std(axis=0).round(2))
+assert np.all(np.abs(X.mean(axis=0)) < 1)  # already about centred
+assert np.all((X.std(axis=0) > 0.3) & (X.std(axis=0) < 1.5))  # and of about unit size
+
 # %% [markdown]
 # ## 2. The model
 #
 # `MLP(2, [16, 16, 1])` is a
 # [multilayer perceptron](../../reference/glossary/#multilayer-perceptron): 2 inputs,
-# two hidden layers of 16 ReLU neurons, and one linear output neuron. Its output is a
-# score $s$; we predict class 1 when $s > 0$ and class 0 otherwise. The `seed` fixes
-# the initial weights, so every run of this notebook gives the same result.
+# two hidden layers of 16 neurons, and one linear output neuron (no activation). Its
+# output is a score $s$; we predict class 1 when $s > 0$ and class 0 otherwise.
+#
+# The hidden neurons use the [ReLU](../../reference/glossary/#relu) activation,
+# $\operatorname{relu}(z) = \max(0, z)$, instead of the tutorial's tanh: it passes a
+# positive weighted sum $z$ through unchanged and turns a negative one into 0, so its
+# slope is 1 for $z > 0$ and 0 for $z < 0$. At $z = 0$ it has a
+# [kink](../../reference/glossary/#kink), where no derivative exists; the engine uses 0
+# there.
+# [Page 8 of the tutorial](../../tutorial/08-summary/#kinks-where-a-derivative-does-not-exist)
+# explains what that means and why it rarely matters.
+#
+# The `seed` fixes the random initial weights, so every run of this notebook gives the
+# same result. Random, unequal starting weights are not a detail: neurons that start
+# equal stay equal
+# ([page 8](../../tutorial/08-summary/#from-one-neuron-to-a-network)).
 
 # %%
 model = MLP(2, [16, 16, 1], seed=0)
@@ -74,14 +105,32 @@ print(model)
 print(f"{len(params)} parameters")
 assert len(params) == (2 * 16 + 16) + (16 * 16 + 16) + (16 + 1) == 337
 
+# relu's slope: 1 right of the kink, 0 left of it, and the engine's 0 at the kink itself
+for z, slope in ((0.5, 1.0), (-0.5, 0.0), (0.0, 0.0)):
+    v = Value(z)
+    v.relu().backward()
+    assert v.grad == slope
+
 # %% [markdown]
 # ## 3. The loss
 #
-# We use the SVM *hinge* loss of micrograd's demo. It wants the labels as
-# $t_i \in \{-1, +1\}$ and averages $\max(0, 1 - t_i s_i)$ over the batch: a point
-# costs nothing once its score is on the right side by a margin of at least 1. A small
-# $L_2$ penalty, $\alpha \sum_j \theta_j^2$ over all parameters $\theta_j$ with
-# $\alpha = 10^{-4}$, keeps the weights from growing without need.
+# We use the [hinge loss](../../reference/glossary/#hinge-loss) of micrograd's demo (the
+# loss of a support vector machine, SVM). It wants the labels as
+# $t_i \in \{-1, +1\}$, and for the score $s_i$ of point $i$ it charges
+# $\max(0, 1 - t_i s_i)$, averaged over the $n = 100$ points. The product $t_i s_i$ is
+# positive when the score has the right sign; the loss is 0 once it is at least 1 (right
+# side, with a margin of at least 1), and grows in a straight line the further it falls
+# short. So its slope with respect to $s_i$ is $-t_i / n$ while the margin is short, and 0
+# once it is met: correctly classified points with a safe margin stop pulling on the
+# weights. At $t_i s_i = 1$ exactly it has a kink, like relu (it is computed with relu,
+# so the engine uses 0 there too).
+#
+# To it we add a small [$L_2$ penalty](../../reference/glossary/#l2-penalty),
+# $\alpha \sum_j \theta_j^2$ over all parameters $\theta_j$, with $\alpha = 10^{-4}$.
+# Its gradient is $2\alpha\theta_j$, so every gradient-descent step also pulls each
+# parameter a little towards 0 (a step on the penalty alone multiplies each parameter by
+# $1 - 2\eta\alpha$, which is why it is also called *weight decay*): the weights do not
+# grow unless the data asks for it.
 #
 # *Your data:* `backprop.losses.binary_cross_entropy_with_logits(scores, y)` is the
 # other common choice for two classes (labels 0 and 1), and `softmax_cross_entropy`
@@ -90,6 +139,16 @@ assert len(params) == (2 * 16 + 16) + (16 * 16 + 16) + (16 + 1) == 337
 # %%
 targets = (y * 2 - 1).tolist()  # {0, 1} -> {-1, +1}
 assert sorted(set(targets)) == [-1, 1]
+
+# The hinge loss's slopes on three scores of class +1: short of the margin, past it, and
+# exactly on the kink at t * s = 1
+demo_scores = [Value(0.5), Value(2.0), Value(1.0)]
+hinge(demo_scores, [1, 1, 1]).backward()
+assert [s.grad for s in demo_scores] == [-1 / 3, 0.0, 0.0]
+# The penalty's gradient is 2 * alpha * theta
+demo_params = [Value(3.0), Value(-0.5)]
+(1e-4 * l2(demo_params)).backward()
+assert [p.grad for p in demo_params] == [2e-4 * 3.0, 2e-4 * -0.5]
 
 
 def loss_and_accuracy():
@@ -110,11 +169,17 @@ assert accuracy < 0.95
 #
 # Each step is the loop from the tutorial: a
 # [forward pass](../../reference/glossary/#forward-pass) over all 100 points,
-# `zero_grad()` (gradients accumulate), `backward()`, and an optimizer step. We use
-# plain [gradient descent](../../reference/glossary/#gradient-descent) (`SGD`) with a
-# [learning rate](../../reference/glossary/#learning-rate) $\eta$ that falls linearly
-# from 1.0 towards 0.1 over the run, as in micrograd's demo: large steps first, small
-# ones to settle.
+# `zero_grad()` (gradients accumulate), `backward()`, and an optimiser step.
+#
+# The optimiser is `backprop.optim.SGD`, named after
+# [stochastic gradient descent](../../reference/glossary/#stochastic-gradient-descent),
+# which computes each step's gradient on a random sample of the data (a *mini-batch*).
+# Here every step uses all 100 points, so nothing is random: `SGD` applied to the full
+# batch is plain [gradient descent](../../reference/glossary/#gradient-descent),
+# $\theta \leftarrow \theta - \eta \nabla L(\theta)$, as on page 7 (the loop checks it
+# at every step). The [learning rate](../../reference/glossary/#learning-rate) $\eta$ falls
+# linearly from 1.0 towards 0.1 over the run, as in micrograd's demo: large steps first,
+# small ones to settle.
 
 # %%
 steps = 60
@@ -126,7 +191,9 @@ for k in range(steps):
     loss, accuracy = loss_and_accuracy()
     optimizer.zero_grad()
     loss.backward()
+    expected = [p.data - optimizer.lr * p.grad for p in params]
     optimizer.step()
+    assert [p.data for p in params] == expected  # full batch: plain gradient descent
     history.append((loss.data, accuracy))
     if k % 10 == 0 or k == steps - 1:
         print(f"step {k:3d}  loss {loss.data:.4f}  accuracy {accuracy:.0%}")
@@ -193,13 +260,14 @@ plt.show()
 # %% [markdown]
 # ## Using your own data
 #
-# - Put your inputs in `X` (one row per example) and your labels in `y`, scaled as in
-#   step 1; set the first argument of `MLP` to the number of features.
+# - Put your inputs in `X` (one row per example) and your labels in `y`, standardised
+#   as in step 1; set the first argument of `MLP` to the number of features.
 # - This notebook measures accuracy on the points it trained on. On real data, hold
 #   out a test set (say 20 % of the examples) and report the accuracy on it instead.
 # - More examples make each step slower: the engine works one number at a time, and
 #   every step here builds and walks a graph with the size printed in step 3. For
-#   thousands of examples, train on a random *mini-batch* of a few dozen per step.
+#   thousands of examples, train on a random *mini-batch* of a few dozen per step: that
+#   is stochastic gradient descent, the method `SGD` is named after.
 # - If the loss does not fall, lower the learning rate; if it jumps around or becomes
 #   huge, lower it more. To check the gradients themselves, see
 #   [Check a gradient](../../how-to/check-a-gradient/).
