@@ -36,19 +36,26 @@ was called on it. Unlike PyTorch, the graph is kept after `backward()`, so calli
 twice needs no `retain_graph=True`. Inside `with no_grad():` no graph is recorded.
 
 Data is float64 by default; float32 stays float32 through every operation, the
-backward pass and the optimizers (a Python number operand takes the tensor's dtype).
+backward pass and the optimizers: a Python number operand takes the tensor's dtype,
+and an integer or bool tensor meeting a float one takes the float's dtype, as in
+PyTorch (numpy alone would turn float32 and int64 into float64). float32 meeting
+float64 gives float64.
 
 Errors: bad input raises instead of producing a silent NaN or infinity, as in the
-scalar engine. Data that is not real numbers raises `TypeError`; shapes that do not
-broadcast or multiply raise `ValueError` naming the operation and both shapes; `log` or
-`sqrt` of negative entries raises `ValueError` and division by zero
-`ZeroDivisionError`, each saying how many entries are at fault; a result that
-overflows raises `OverflowError`. Mixing a `Tensor` with a scalar-engine `Value`
-raises `TypeError`.
+scalar engine. Data that is not real numbers raises `TypeError`, data with NaN or
+infinity `ValueError`; shapes that do not broadcast or multiply raise `ValueError`
+naming the operation and both shapes; `log` or `sqrt` of negative entries raises
+`ValueError` and division by zero `ZeroDivisionError`, each saying how many entries
+are at fault; `exp`, `/` and `**`, which overflow on ordinary inputs, raise
+`OverflowError` when they do. `+`, `-`, `*`, `@` and `linear` follow IEEE arithmetic
+(numpy warns if they overflow, which needs entries near 1e308, or 3e38 in float32)
+and `backward()` refuses to start from a tensor that is not finite. Mixing a `Tensor`
+with a scalar-engine `Value` raises `TypeError`.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -116,45 +123,63 @@ def is_grad_enabled() -> bool:
 
 
 def _as_array(data: object, dtype: object = None) -> Array:
-    """`data` as a numpy array of real numbers, or a `TypeError` that says what it got."""
-    from backprop.scalar import Value
+    """`data` as a numpy array of real numbers, or a `TypeError` that says what it got.
 
+    The data is checked before any `dtype` conversion, so strings are refused even when
+    numpy could parse them as numbers. An array of the right dtype is not copied.
+    """
     if isinstance(data, Tensor):
         raise TypeError("Tensor(...) got a Tensor; use .detach() or pass its .data")
-    if isinstance(data, Value) or (
-        isinstance(data, list | tuple) and any(isinstance(d, Value) for d in _flat(data))
-    ):
-        raise TypeError(
-            "a Tensor cannot hold scalar-engine Values: the two engines do not mix "
-            "(pass numbers, e.g. [v.data for v in values])"
-        )
     try:
-        array = np.asarray(data, dtype=dtype)
+        array = np.asarray(data)
     except (TypeError, ValueError) as error:
         raise TypeError(f"Tensor data must be real numbers, got {data!r:.80}: {error}") from None
-    kind = array.dtype.kind
-    if kind not in "fiub" or array.dtype == np.float16 or array.dtype.itemsize > 8:
+    if array.dtype.kind == "O":
+        _refuse_objects(array)
+    if not _is_real(array.dtype):
         raise TypeError(
             f"Tensor data must be real numbers (float32, float64, integers or bools), "
             f"got dtype {array.dtype} from {type(data).__name__}"
         )
-    if kind == "f" and not np.isfinite(array).all():
-        bad = int(array.size - np.isfinite(array).sum())
+    if dtype is not None:
+        target = np.dtype(dtype)  # type: ignore[call-overload]
+        if not _is_real(target):
+            raise TypeError(
+                f"Tensor dtype must be float32, float64, an integer or bool, got {target}"
+            )
+        array = array.astype(target, copy=False)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
         raise ValueError(
             f"Tensor data must be finite: {bad} of {array.size} entries are NaN or inf"
         )
     return array
 
 
-def _flat(items: list | tuple) -> Iterator[object]:
-    """The items of a nested list, for the check that no `Value` hides in it."""
-    stack = [items]
-    while stack:
-        for item in stack.pop():
-            if isinstance(item, list | tuple):
-                stack.append(item)
-            else:
-                yield item
+def _is_real(dtype: np.dtype) -> bool:
+    """float32, float64, integers and bools (float16 and long doubles are refused)."""
+    if dtype.kind == "f":
+        return dtype in _FLOATS
+    return dtype.kind in "iub" and dtype.itemsize <= 8
+
+
+def _refuse_objects(array: Array) -> None:
+    """The `TypeError` for an object array, naming a `Value` or `Tensor` hidden in it."""
+    from backprop.scalar import Value
+
+    kinds = {type(item) for item in array.flat}
+    if any(issubclass(k, Value) for k in kinds):
+        raise TypeError(
+            "a Tensor cannot hold scalar-engine Values: the two engines do not mix "
+            "(pass numbers, e.g. [v.data for v in values])"
+        )
+    if any(issubclass(k, Tensor) for k in kinds):
+        raise TypeError(
+            "Tensor data cannot be a list of Tensors: use backprop.tensor.stack(...) to "
+            "join them in the graph, or pass their .data"
+        )
+    names = sorted(k.__name__ for k in kinds)
+    raise TypeError(f"Tensor data must be real numbers, got objects of type {', '.join(names)}")
 
 
 class Tensor:
@@ -162,7 +187,9 @@ class Tensor:
 
     Args:
         data: Numbers: a nested list, a number or a numpy array of floats, integers or
-            bools. Python floats become float64; float32 arrays stay float32.
+            bools. Python floats become float64; float32 arrays stay float32. A numpy
+            array is wrapped without a copy, unless `requires_grad=True`: a parameter
+            gets its own copy, so updating it never changes the caller's array.
         requires_grad: Record operations on this tensor and give it a `.grad` in
             `backward()`. Only float32 and float64 tensors can require gradients.
         dtype: Convert the data to this numpy dtype first.
@@ -171,6 +198,16 @@ class Tensor:
         TypeError: `data` is not real numbers (strings, complex, objects, `Value`s), or
             an integer tensor is asked to require gradients.
         ValueError: `data` holds NaN or infinity.
+
+    ```python
+    import numpy as np
+    from backprop import Tensor
+
+    a = np.array([1.0, 2.0], dtype=np.float32)
+    w = Tensor(a, requires_grad=True)
+    assert w.dtype == np.float32 and w.data is not a  # a parameter owns its data
+    assert Tensor(a).data is a  # a constant wraps the array as it is
+    ```
     """
 
     __slots__ = (
@@ -204,7 +241,9 @@ class Tensor:
                 f"only float32 and float64 tensors can require gradients, got dtype "
                 f"{array.dtype} (integers have no derivative); pass floats or dtype=float"
             )
-        self.data = array
+        # A parameter owns its data: an optimizer updates it in place, and the caller's
+        # array must not change with it. Other tensors wrap the array without a copy.
+        self.data = array.copy() if requires_grad else array
         self.grad = None
         self.requires_grad = requires_grad
         self._parents = ()
@@ -262,8 +301,15 @@ class Tensor:
         return _constant(self.data)
 
     def retain_grad(self) -> None:
-        """Keep this intermediate tensor's gradient in `.grad` during `backward()`."""
-        if self.requires_grad and self._vjp is not None:
+        """Keep this intermediate tensor's gradient in `.grad` during `backward()`
+        (accumulated across calls, as for a leaf). A no-op on a leaf.
+
+        Raises:
+            RuntimeError: the tensor does not require gradients (as in PyTorch).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require gradients")
+        if self._vjp is not None:
             self._retain = True
 
     def zero_grad(self) -> None:
@@ -274,12 +320,15 @@ class Tensor:
 
     def __add__(self, other: Operand) -> Tensor:
         """`a + b`. VJP: `g` to both, each summed back to its own shape."""
-        b = _operand(other, self)
-        x, y = self.data, b.data
+        b, x, y = _pair(self, other)
         out = _broadcasting("+", np.add, x, y)
+        need_a, need_b = self.requires_grad, b.requires_grad  # skip what nobody needs
 
-        def vjp(g: Array) -> tuple[Array, Array]:
-            return unbroadcast(g, x.shape), unbroadcast(g, y.shape)
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
+            return (
+                unbroadcast(g, x.shape) if need_a else None,
+                unbroadcast(g, y.shape) if need_b else None,
+            )
 
         return _result(out, (self, b), vjp, "+")
 
@@ -288,12 +337,15 @@ class Tensor:
 
     def __sub__(self, other: Operand) -> Tensor:
         """`a - b`. VJP: `g` to `a`, `-g` to `b`."""
-        b = _operand(other, self)
-        x, y = self.data, b.data
+        b, x, y = _pair(self, other)
         out = _broadcasting("-", np.subtract, x, y)
+        need_a, need_b = self.requires_grad, b.requires_grad
 
-        def vjp(g: Array) -> tuple[Array, Array]:
-            return unbroadcast(g, x.shape), unbroadcast(-g, y.shape)
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
+            return (
+                unbroadcast(g, x.shape) if need_a else None,
+                unbroadcast(-g, y.shape) if need_b else None,
+            )
 
         return _result(out, (self, b), vjp, "-")
 
@@ -302,12 +354,15 @@ class Tensor:
 
     def __mul__(self, other: Operand) -> Tensor:
         """`a * b`. VJP: `g * b` to `a`, `g * a` to `b`."""
-        b = _operand(other, self)
-        x, y = self.data, b.data
+        b, x, y = _pair(self, other)
         out = _broadcasting("*", np.multiply, x, y)
+        need_a, need_b = self.requires_grad, b.requires_grad
 
-        def vjp(g: Array) -> tuple[Array, Array]:
-            return unbroadcast(g * y, x.shape), unbroadcast(g * x, y.shape)
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
+            return (
+                unbroadcast(g * y, x.shape) if need_a else None,
+                unbroadcast(g * x, y.shape) if need_b else None,
+            )
 
         return _result(out, (self, b), vjp, "*")
 
@@ -318,20 +373,29 @@ class Tensor:
         """`a / b`. VJP: `g / b` to `a`, `-g * a / b**2 = -g * out / b` to `b`.
 
         Raises:
-            ZeroDivisionError: some entries of `b` are zero.
+            ZeroDivisionError: some entries of `b` are zero (as the scalar engine does,
+                rather than numpy's silent infinity).
+            OverflowError: some quotients overflow.
         """
-        b = _operand(other, self)
-        x, y = self.data, b.data
+        b, x, y = _pair(self, other)
         zeros = y.size - np.count_nonzero(y)
         if zeros:
-            raise ZeroDivisionError(f"/: division by zero in {zeros} of {y.size} entries")
-        out = _broadcasting("/", np.true_divide, x, y)
+            _check_broadcast("/", x, y)  # a shape error comes first
+            raise ZeroDivisionError(
+                f"/: division by zero in {zeros} of {y.size} entries of the divisor"
+            )
+        with np.errstate(over="ignore"):
+            out = _finite("/", _broadcasting("/", np.true_divide, x, y))
+        need_a, need_b = self.requires_grad, b.requires_grad
 
-        def vjp(g: Array) -> tuple[Array, Array]:
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
             gb = g / y
-            return unbroadcast(gb, x.shape), unbroadcast(-gb * out, y.shape)
+            return (
+                unbroadcast(gb, x.shape) if need_a else None,
+                unbroadcast(-gb * out, y.shape) if need_b else None,
+            )
 
-        return _result(_finite("/", out), (self, b), vjp, "/")
+        return _result(out, (self, b), vjp, "/")
 
     def __rtruediv__(self, other: Operand) -> Tensor:
         return _operand(other, self) / self
@@ -339,16 +403,19 @@ class Tensor:
     def __pow__(self, other: Operand) -> Tensor:
         """`a ** b`. VJP: `g * b * a**(b-1)` to `a`; `g * a**b * ln(a)` to `b`.
 
-        The derivative in `b` needs `a > 0` (it is taken as 0 at `a = 0`, as PyTorch
-        does); a plain-number exponent gets no gradient.
+        The derivative in `b` needs `a > 0`; it is taken as 0 at `a = 0`, as PyTorch
+        does. Where `a < 0` (an integer `b`) it does not exist: PyTorch gives NaN, we
+        raise, as the scalar engine does.
 
         Raises:
-            ValueError: a negative entry of `a` meets a non-integer exponent.
+            ValueError: a negative entry of `a` meets a non-integer exponent; in
+                `backward()`, a nonzero gradient reaches a point where the derivative
+                does not exist.
             ZeroDivisionError: a zero entry of `a` meets a negative exponent.
+            OverflowError: some powers overflow.
         """
-        exponent_is_tensor = isinstance(other, Tensor)
-        b = _operand(other, self)
-        x, y = self.data, b.data
+        b, x, y = _pair(self, other)
+        _check_broadcast("**", x, y)
         frac = (x < 0) & (y != np.round(y))
         if frac.any():
             raise ValueError(
@@ -360,22 +427,32 @@ class Tensor:
             raise ZeroDivisionError(
                 f"**: 0 to a negative power in {int(np.count_nonzero(pole))} entries"
             )
-        out = _finite("**", _broadcasting("**", np.power, x, y))
+        with np.errstate(over="ignore"):
+            out = _finite("**", _broadcasting("**", np.power, x, y))
+        need_a, need_b = self.requires_grad, b.requires_grad
 
-        def vjp(g: Array) -> tuple[Array, Array | None]:
-            with np.errstate(divide="ignore"):  # 0 ** (b - 1) with 0 < b < 1 is a pole
-                slope = y * np.power(x, y - 1, where=y != 0, out=np.zeros_like(out))
-            stuck = np.count_nonzero(~np.isfinite(slope) & (g != 0))
-            if stuck:
-                raise ValueError(
-                    f"the derivative of ** does not exist at 0 for an exponent between 0 "
-                    f"and 1 ({stuck} entries), so no gradient can flow through them"
-                )
-            ga = g * slope
-            if not exponent_is_tensor:
-                return unbroadcast(ga, x.shape), None
-            log_x = np.log(x, where=x > 0, out=np.zeros_like(out, shape=np.shape(x)))
-            return unbroadcast(ga, x.shape), unbroadcast(g * out * log_x, y.shape)
+        def vjp(g: Array) -> tuple[Array | None, Array | None]:
+            ga = gb = None
+            if need_a:
+                with np.errstate(divide="ignore", over="ignore"):  # 0 ** (b - 1), 0 < b < 1
+                    slope = y * np.power(x, y - 1, where=y != 0, out=np.zeros_like(out))
+                stuck = np.count_nonzero(~np.isfinite(slope) & (g != 0))
+                if stuck:
+                    raise ValueError(
+                        f"the derivative of ** does not exist at 0 for an exponent between 0 "
+                        f"and 1 ({stuck} entries), so no gradient can flow through them"
+                    )
+                ga = unbroadcast(g * slope, x.shape)
+            if need_b:
+                stuck = np.count_nonzero((x < 0) & (g != 0))
+                if stuck:
+                    raise ValueError(
+                        f"the derivative of a ** b in the exponent b needs a base a >= 0 "
+                        f"({stuck} entries have a < 0), so no gradient can flow through them"
+                    )
+                log_x = np.log(x, where=x > 0, out=np.zeros_like(out, shape=np.shape(x)))
+                gb = unbroadcast(g * out * log_x, y.shape)
+            return ga, gb
 
         return _result(out, (self, b), vjp, "**")
 
@@ -403,7 +480,8 @@ class Tensor:
         """`ln(a)`. VJP: `g / a`.
 
         Raises:
-            ValueError: some entries are zero or negative.
+            ValueError: some entries are zero or negative (numpy would give NaN or -inf;
+                the scalar engine raises too).
         """
         x = self.data
         bad = np.count_nonzero(x <= 0)
@@ -416,7 +494,8 @@ class Tensor:
         return _result(np.log(x), (self,), vjp, "log")
 
     def sqrt(self) -> Tensor:
-        """`√a`. VJP: `g / (2√a)`, which does not exist at `a = 0`.
+        """`√a`. VJP: `g / (2√a)`, which does not exist at `a = 0` (PyTorch gives inf
+        there; we raise when a nonzero gradient arrives, and pass 0 for a zero one).
 
         Raises:
             ValueError: some entries are negative (in the forward pass), or a nonzero
@@ -486,8 +565,14 @@ class Tensor:
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """`a` limited to `[low, high]`. VJP: `g` where `low <= a <= high`, else 0.
 
-        At a bound the gradient passes, as in PyTorch's `clamp`.
+        At a bound the gradient passes, as in PyTorch's `clamp`. The bounds are numbers
+        and do not change the tensor's dtype.
+
+        Raises:
+            TypeError: a bound is not a real number.
+            ValueError: no bound is given, a bound is NaN, or `low > high`.
         """
+        low, high = _bound(low, "low"), _bound(high, "high")
         if low is None and high is None:
             raise ValueError("clip needs low, high or both")
         if low is not None and high is not None and low > high:
@@ -585,15 +670,16 @@ class Tensor:
         among ties (as PyTorch's `amax` does)."""
         x = self.data
         axes = _axes(axis, x.ndim, "max")
-        if x.size == 0:
-            raise ValueError(f"max of an empty tensor of shape {x.shape}")
+        if any(x.shape[a] == 0 for a in axes):
+            raise ValueError(f"max over an empty axis of a tensor of shape {x.shape}")
         top = x.max(axis=axes, keepdims=True)
 
         def vjp(g: Array) -> tuple[Array]:
             if not keepdims:
                 g = np.expand_dims(g, axes)
             winners = x == top
-            return (g * winners / winners.sum(axis=axes, keepdims=True),)
+            ties = winners.sum(axis=axes, keepdims=True, dtype=g.dtype)
+            return (winners * (g / ties),)
 
         out = top if keepdims else np.squeeze(top, axis=axes)
         return _result(out, (self,), vjp, "max")
@@ -620,9 +706,10 @@ class Tensor:
         x = self.data
         try:
             out = x.transpose(order or None)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ValueError(f"transpose: axes {order} do not fit shape {x.shape}") from None
-        inverse = np.argsort(order) if order else None
+        # numpy accepts negative axes: make them positive before inverting the permutation
+        inverse = tuple(np.argsort([a % x.ndim for a in order]).tolist()) if order else None
 
         def vjp(g: Array) -> tuple[Array]:
             return (g.transpose(inverse),)
@@ -750,7 +837,7 @@ class Tensor:
                 owned.add(id(node.grad))
                 continue
             if node._retain:
-                node.grad = g.copy()
+                node.grad = g.copy() if node.grad is None else node.grad + g
             for parent, pg in zip(node._parents, node._vjp(g), strict=True):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -802,13 +889,16 @@ def maximum(a: Operand, b: Operand) -> Tensor:
     """The larger of `a` and `b`, entry by entry. VJP: `g` to the larger one; at a tie,
     half to each (as PyTorch does)."""
     first = a if isinstance(a, Tensor) else _operand(a, b if isinstance(b, Tensor) else None)
-    second = _operand(b, first)
-    x, y = first.data, second.data
+    second, x, y = _pair(first, b)
     out = _broadcasting("maximum", np.maximum, x, y)
+    need_a, need_b = first.requires_grad, second.requires_grad
 
-    def vjp(g: Array) -> tuple[Array, Array]:
+    def vjp(g: Array) -> tuple[Array | None, Array | None]:
         share = np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0)).astype(out.dtype)
-        return unbroadcast(g * share, x.shape), unbroadcast(g * (1 - share), y.shape)
+        return (
+            unbroadcast(g * share, x.shape) if need_a else None,
+            unbroadcast(g * (1 - share), y.shape) if need_b else None,
+        )
 
     return _result(out, (first, second), vjp, "maximum")
 
@@ -859,6 +949,8 @@ def linear(x: Operand, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise TypeError(f"linear: weight must be a Tensor, got {type(weight).__name__}")
     xt = _operand(x, weight)
     xd, w = xt.data, weight.data
+    if xd.dtype != w.dtype:
+        xd, w = _common(xd, w)
     if w.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != w.shape[1]:
         raise ValueError(
             f"linear: input of shape {xd.shape} does not fit a weight of shape {w.shape} "
@@ -871,16 +963,20 @@ def linear(x: Operand, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
         if bias.shape != (w.shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape} must have shape ({w.shape[0]},)")
-        out += bias.data
+        if bias.data.dtype == out.dtype:
+            out += bias.data
+        else:  # a float64 bias on a float32 product: promote, as `+` does
+            out = out + bias.data
         parents = (xt, weight, bias)
 
-    need_x = xt.requires_grad  # the network's input needs no gradient: skip its product
+    # The network's input needs no gradient, a frozen weight neither: skip their products.
+    need_x, need_w, has_bias = xt.requires_grad, weight.requires_grad, bias is not None
 
     def vjp(g: Array) -> tuple[Array | None, ...]:
         rows = g.reshape(-1, g.shape[-1])
         gx = g @ w if need_x else None
-        gw = rows.T @ xd.reshape(-1, xd.shape[-1])
-        return (gx, gw, rows.sum(axis=0)) if bias is not None else (gx, gw)
+        gw = rows.T @ xd.reshape(-1, xd.shape[-1]) if need_w else None
+        return (gx, gw, rows.sum(axis=0)) if has_bias else (gx, gw)
 
     return _result(out, parents, vjp, "linear")
 
@@ -930,7 +1026,7 @@ def cross_entropy(logits: Tensor, labels: object) -> Tensor:
         grad[rows, y] -= 1  # p - onehot(y)
         return (grad * (g / n),)
 
-    return _result(np.asarray(loss, dtype=z.dtype), (logits,), vjp, "cross_entropy")
+    return _result(np.asarray(loss, dtype=e.dtype), (logits,), vjp, "cross_entropy")
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -979,14 +1075,16 @@ def _result(data: Array, parents: tuple[Tensor, ...], vjp: VJP, op: str) -> Tens
     t.grad = None
     t._op = op
     t._retain = False
-    if _grad_enabled and any(p.requires_grad for p in parents):
-        t.requires_grad = True
-        t._parents = parents
-        t._vjp = vjp
-    else:
-        t.requires_grad = False
-        t._parents = ()
-        t._vjp = None
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                t.requires_grad = True
+                t._parents = parents
+                t._vjp = vjp
+                return t
+    t.requires_grad = False
+    t._parents = ()
+    t._vjp = None
     return t
 
 
@@ -1011,12 +1109,53 @@ def _operand(x: object, like: Tensor | None) -> Tensor:
     )
 
 
+def _pair(a: Tensor, other: object) -> tuple[Tensor, Array, Array]:
+    """The operand `other` as a Tensor, and both arrays in a common float dtype."""
+    b = _operand(other, a)
+    x, y = a.data, b.data
+    if x.dtype != y.dtype:
+        x, y = _common(x, y)
+    return b, x, y
+
+
+def _common(x: Array, y: Array) -> tuple[Array, Array]:
+    """An integer or bool array meeting a float one takes the float's dtype, as in
+    PyTorch (numpy would turn float32 and int64 into float64)."""
+    if x.dtype in _FLOATS and y.dtype.kind in "iub":
+        return x, y.astype(x.dtype)
+    if y.dtype in _FLOATS and x.dtype.kind in "iub":
+        return x.astype(y.dtype), y
+    return x, y
+
+
+def _check_broadcast(op: str, x: Array, y: Array) -> None:
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast") from None
+
+
 def _broadcasting(op: str, fn: Callable[[Array, Array], Array], x: Array, y: Array) -> Array:
     """`fn(x, y)`, or a `ValueError` naming `op` and both shapes when they don't broadcast."""
     try:
         return fn(x, y)
-    except ValueError:
-        raise ValueError(f"{op}: shapes {x.shape} and {y.shape} do not broadcast") from None
+    except ValueError as error:
+        _check_broadcast(op, x, y)
+        raise ValueError(f"{op}: {error} (shapes {x.shape} and {y.shape})") from None
+
+
+def _bound(value: object, name: str) -> int | float | None:
+    """A bound of `clip` as a Python number (so it never changes the tensor's dtype)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"clip: {name} must be a real number or None, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)
+    if math.isnan(number):
+        raise ValueError(f"clip: {name} is NaN")
+    return number
 
 
 def _finite(op: str, out: Array) -> Array:
