@@ -12,13 +12,14 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve build test lint format bench torch vendor clean
+.PHONY: help install serve build test lint format bench bench-tensor bench-deps torch vendor clean
 
 help:
 	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
 	@echo "make test    run the whole test suite (lint, engine, every code block, site, browser)"
 	@echo "make build   build the site into site/"
-	@echo "make bench   benchmark the engine against micrograd"
+	@echo "make bench   benchmark the engines (scalar vs micrograd, tensor vs numpy/PyTorch)"
+	@echo "make bench-tensor  only the tensor one (BENCH_TENSOR_ARGS=\"--quick --json F\")"
 	@echo "make torch   add PyTorch 2.13.0 (CPU) for the cross-check tests"
 	@echo "make format  format the code with ruff"
 
@@ -55,9 +56,15 @@ test: lint
 torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet --quiet -e ".[torch]"
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+bench: bench-deps
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench_tensor.py $(BENCH_TENSOR_ARGS)
+
+bench-tensor: bench-deps
+	$(BIN)/python bench/bench_tensor.py $(BENCH_TENSOR_ARGS)
+
+bench-deps: torch
+	$(BIN)/python -m pip install --quiet --quiet -r bench/requirements.txt
 
 # Refresh the self-hosted KaTeX and Mermaid from the npm registry (needs npm).
 KATEX_VERSION   ?= 0.19.1
