@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import socket
@@ -25,15 +24,42 @@ class Site:
     build_seconds: float
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _SiteServer(http.server.ThreadingHTTPServer):
+    """A static file server that holds its port from the moment it is made.
+
+    The site is built for its final URL (instant navigation needs `site_url` to match), so
+    the port must be known before the build. Binding it up front, instead of picking a free
+    port, closing it and binding again after the build, means no other process on this
+    shared machine can take the port in between. Files are served from `directory`, set
+    once the site is built.
+    """
+
+    # Chromium opens several connections at once; on a busy machine this thread may be
+    # slow to accept them, and the default backlog of 5 would leave some to retry.
+    request_queue_size = 64
+    directory = ""
+
+    def finish_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:
+        _QuietHandler(request, client_address, self, directory=self.directory)
 
 
 @pytest.fixture(scope="session")
-def site_port() -> int:
-    return _free_port()
+def site_server() -> Iterator[_SiteServer]:
+    server = _SiteServer(("127.0.0.1", 0), _QuietHandler)
+    try:
+        yield server
+    finally:
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_port(site_server: _SiteServer) -> int:
+    return site_server.server_address[1]
 
 
 @pytest.fixture(scope="session")
@@ -58,20 +84,13 @@ def built_site(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Site
     return Site(out, url, seconds)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
-def served_site(built_site: Site, site_port: int) -> Iterator[Site]:
+def served_site(built_site: Site, site_server: _SiteServer) -> Iterator[Site]:
     """The built site on http://127.0.0.1:PORT/, served from a background thread."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site.path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    site_server.directory = str(built_site.path)
+    thread = threading.Thread(target=site_server.serve_forever, daemon=True)
     thread.start()
     try:
         yield built_site
     finally:
-        server.shutdown()
-        server.server_close()
+        site_server.shutdown()

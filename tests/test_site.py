@@ -7,12 +7,13 @@ CI=true the harness turns that skip into a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -78,13 +79,172 @@ def browser():
         browser.close()
 
 
+# How long a page may take to finish drawing (KaTeX, figures, mermaid) once it has loaded.
+# A quiet machine needs well under a second; the margin is for a machine busy with other work.
+DRAW_TIMEOUT_MS = 60_000
+# Once the test has already failed, later pages get this long, so that a site broken
+# everywhere (say, KaTeX missing) fails in a minute rather than 23 pages x 60 s.
+DRAW_TIMEOUT_AFTER_FAILURE_MS = 5_000
+LOAD_TIMEOUT_MS = 60_000
+
+# What a page still lacks, read in the page. Every list is empty once the page is drawn,
+# except `errors` (KaTeX's own error boxes), which is a final result, not a state to wait for.
+PAGE_STATE_JS = r"""() => {
+  const math = [...document.querySelectorAll('.arithmatex')];
+  // KaTeX replaces the formula by .katex, or by .katex-error if it cannot parse it.
+  const untyped = math.filter(m => !m.querySelector('.katex, .katex-error'))
+    .map(m => m.textContent.trim().slice(0, 60));
+  const errors = [...document.querySelectorAll('.katex-error')]
+    .map(e => e.title || e.textContent);
+  const article = document.querySelector('article') || document.body;
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, .katex').forEach(n => n.remove());
+  const raw = [...clone.textContent.matchAll(/.{0,30}(\$\$|\\\(|\\\[).{0,30}/g)].map(m => m[0]);
+  const figures = [...document.querySelectorAll('.bp-figure svg, .bp-figure img')]
+    .map((f, i) => {
+      const r = f.getBoundingClientRect();
+      const caption = f.closest('figure')?.querySelector('figcaption')?.textContent.trim();
+      const name = `${f.tagName.toLowerCase()} #${i + 1}`
+        + (caption ? ` "${caption.slice(0, 40)}"` : '');
+      if (f.tagName === 'IMG' && !(f.complete && f.naturalWidth > 0))
+        return `${name} (${f.getAttribute('src')}) has not loaded`;
+      if (r.width < 20 || r.height < 20)
+        return `${name} renders at ${Math.round(r.width)}x${Math.round(r.height)}`;
+      return null;
+    }).filter(Boolean);
+  // Material replaces each <pre class="mermaid"> by a <div class="mermaid"> once drawn.
+  const mermaid = [
+    ...[...document.querySelectorAll('pre.mermaid')].map(() => 'a diagram is not drawn yet'),
+    ...[...document.querySelectorAll('div.mermaid')]
+      .map(m => m.getBoundingClientRect().height)
+      .filter(h => h < 20).map(h => `a diagram is only ${Math.round(h)} px high`),
+  ];
+  return {count: math.length, untyped, errors, raw, figures, mermaid};
+}"""
+DRAWN_JS = f"""() => {{
+  const s = ({PAGE_STATE_JS})();
+  return !s.untyped.length && !s.raw.length && !s.figures.length && !s.mermaid.length;
+}}"""
+
+
+def _wait_until_drawn(page, where: str, timeout_ms: int) -> list[str]:
+    """Wait until every formula, figure and diagram on the page is drawn; say what is not."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(DRAWN_JS, polling=100, timeout=timeout_ms)
+        timed_out = False
+    except PlaywrightTimeoutError:
+        timed_out = True
+    state = page.evaluate(PAGE_STATE_JS)
+    late = f" (still, after {timeout_ms / 1000:.0f} s)" if timed_out else ""
+    problems = []
+    if state["untyped"]:
+        n, total = len(state["untyped"]), state["count"]
+        problems.append(
+            f"{where}: {n} of {total} formulas not typeset{late}: {state['untyped'][:3]}"
+        )
+    if state["errors"]:
+        problems.append(f"{where}: KaTeX errors: {state['errors'][:3]}")
+    if state["raw"]:
+        problems.append(f"{where}: raw math delimiters left in the text{late}: {state['raw'][:3]}")
+    problems += [f"{where}: figure {f}{late}" for f in state["figures"]]
+    problems += [f"{where}: mermaid: {m}{late}" for m in state["mermaid"]]
+    if timed_out and not problems:
+        problems.append(f"{where}: not drawn within {timeout_ms / 1000:.0f} s, yet nothing missing")
+    return problems
+
+
+class _Traffic:
+    """Every request a page makes, and the failures that are the site's fault.
+
+    A failed request is the site's fault when the server answered with an HTTP error
+    (`response` with status >= 400) or when the request failed for any reason other than
+    `net::ERR_ABORTED`: a refused or reset connection, an empty response, a missing file
+    (`net::ERR_FILE_NOT_FOUND`), a blocked one.
+
+    `net::ERR_ABORTED` means the browser itself cancelled the request. Leaving a page
+    does that to whatever the page still had in flight (a favicon, a font), and this test
+    leaves every page as soon as it has checked it: those aborts are the test's own doing,
+    so they are ignored when they happen while the test is navigating away (from the
+    moment `goto` is called until it returns: Chromium cancels the old page's requests
+    when the new page commits, before its load event, which `goto` waits for), or for a
+    request issued on a page the test has since left. An abort at any other time, while
+    the page is being checked, was not caused by the test, and is reported.
+
+    Ignoring an abort must not let a missing file through, so every same-origin URL the
+    browser asked for, finished or not, is also looked up in the built site
+    (`missing_files`): a cancelled request for a file that does not exist still fails.
+    """
+
+    def __init__(self, page, origin: str) -> None:
+        self.origin = origin
+        self.page_number = 0
+        self.leaving = False
+        self.issued_on: dict[object, int] = {}
+        self.urls: set[str] = set()
+        self.foreign: list[str] = []
+        self.problems: list[str] = []
+        page.on("request", self._request)
+        page.on("response", self._response)
+        page.on("requestfailed", self._failed)
+
+    def _request(self, request) -> None:
+        self.issued_on[request] = self.page_number
+        parts = urlparse(request.url)
+        if parts.scheme in {"http", "https", "ws", "wss"}:
+            if parts.netloc == self.origin:
+                self.urls.add(request.url)
+            else:
+                self.foreign.append(request.url)
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status} for {response.url}")
+
+    def _failed(self, request) -> None:
+        failure = request.failure or "unknown failure"
+        if failure == "net::ERR_ABORTED":
+            issued_on = self.issued_on.get(request, self.page_number)
+            if self.leaving or issued_on < self.page_number:
+                return
+            failure += " while the page was still open (not by the test's navigation)"
+        self.problems.append(f"request failed: {request.url} {failure}")
+
+    def goto(self, page, url: str):
+        """Navigate to the next page; aborts of the previous page's requests are expected."""
+        self.leaving = True
+        self.page_number += 1
+        try:
+            return page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        finally:
+            self.leaving = False
+
+    def close(self, context) -> None:
+        self.leaving = True
+        context.close()
+
+    def missing_files(self, site) -> list[str]:
+        """Same-origin URLs the browser requested that are not files of the built site."""
+        missing = []
+        for url in sorted(self.urls):
+            path = unquote(urlparse(url).path)
+            target = site.path / path.lstrip("/")
+            if path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                missing.append(url)
+        return missing
+
+
 @pytest.mark.browser
 def test_every_page_in_a_real_browser(served_site, browser) -> None:
-    origin = urlparse(served_site.url)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     context = browser.new_context()
     page = context.new_page()
+    traffic = _Traffic(page, urlparse(served_site.url).netloc)
     problems: list[str] = []
-    foreign: list[str] = []
     page.on(
         "console",
         lambda msg: (
@@ -92,78 +252,68 @@ def test_every_page_in_a_real_browser(served_site, browser) -> None:
         ),
     )
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
-    page.on(
-        "request",
-        lambda req: (
-            foreign.append(req.url)
-            if urlparse(req.url).scheme in {"http", "https", "ws", "wss"}
-            and urlparse(req.url).netloc != origin.netloc
-            else None
-        ),
-    )
-    page.on(
-        "requestfailed",
-        lambda req: problems.append(f"request failed: {req.url} {req.failure}"),
-    )
 
-    urls = _page_urls(served_site)
-    for url in urls:
-        response = page.goto(url, wait_until="networkidle")
-        assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
-        where = urlparse(url).path
-        # Every formula typeset by KaTeX, none left raw, no KaTeX error.
-        report = page.evaluate(
-            """() => {
-              const math = [...document.querySelectorAll('.arithmatex')];
-              const untyped = math.filter(m => !m.querySelector('.katex')).map(m => m.textContent);
-              const errors = [...document.querySelectorAll('.katex-error')]
-                .map(e => e.title || e.textContent);
-              const article = document.querySelector('article') || document.body;
-              const clone = article.cloneNode(true);
-              clone.querySelectorAll('pre, code, script, style, .katex').forEach(n => n.remove());
-              const raw = [...clone.textContent.matchAll(/.{0,30}(\\$\\$|\\\\\\(|\\\\\\[).{0,30}/g)]
-                .map(m => m[0]);
-              const figures = [...document.querySelectorAll('.bp-figure svg, .bp-figure img')]
-                .map(f => { const r = f.getBoundingClientRect(); return [r.width, r.height]; });
-              const mermaid = [...document.querySelectorAll('div.mermaid')]
-                .map(m => m.getBoundingClientRect().height);
-              return {count: math.length, untyped, errors, raw, figures, mermaid};
-            }"""
-        )
-        if report["untyped"]:
-            problems.append(f"{where}: formulas not typeset: {report['untyped'][:3]}")
-        if report["errors"]:
-            problems.append(f"{where}: KaTeX errors: {report['errors'][:3]}")
-        if report["raw"]:
-            problems.append(f"{where}: raw math delimiters left in the text: {report['raw'][:3]}")
-        for width, height in report["figures"]:
-            if width < 20 or height < 20:
-                problems.append(f"{where}: a figure renders at {width}x{height}")
-        if any(h < 20 for h in report["mermaid"]):
-            problems.append(f"{where}: a mermaid diagram did not render")
+    try:
+        for url in _page_urls(served_site):
+            where = urlparse(url).path
+            try:
+                response = traffic.goto(page, url)
+            except PlaywrightTimeoutError:
+                problems.append(f"{where}: did not load within {LOAD_TIMEOUT_MS / 1000:.0f} s")
+                continue
+            if response is None or not response.ok:
+                problems.append(f"{where}: HTTP {response and response.status}")
+                continue
+            failed = problems or traffic.problems
+            timeout = DRAW_TIMEOUT_AFTER_FAILURE_MS if failed else DRAW_TIMEOUT_MS
+            problems += _wait_until_drawn(page, where, timeout)
+            # Let the page's last requests (favicon, fonts) and console messages arrive before
+            # leaving it; not required (see _Traffic), so running out of time is no failure.
+            with contextlib.suppress(PlaywrightTimeoutError):
+                page.wait_for_load_state("networkidle", timeout=10_000)
+    finally:
+        traffic.close(context)
 
-    assert not foreign, f"requests to other hosts: {sorted(set(foreign))[:10]}"
+    assert not traffic.foreign, f"requests to other hosts: {sorted(set(traffic.foreign))[:10]}"
+    missing = traffic.missing_files(served_site)
+    problems += [f"requested, but not in the built site: {url}" for url in missing]
+    problems = traffic.problems + problems
     assert not problems, "\n".join(problems)
-    context.close()
 
 
 @pytest.mark.browser
 def test_instant_navigation_keeps_the_page(served_site, browser) -> None:
     """Material's instant navigation swaps content without a full reload, and math still renders."""
     page = browser.new_page()
-    page.goto(served_site.url, wait_until="networkidle")
-    page.evaluate("() => { window.__noReload = 'still here'; }")
-    visited = []
-    for _ in range(3):
-        link = page.locator("a.md-footer__link--next")
-        if link.count() == 0:
-            break
-        link.first.click()
-        page.wait_for_load_state("networkidle")
-        page.wait_for_function("() => !document.querySelector('.arithmatex:not(:has(.katex))')")
-        visited.append(page.url)
-        assert page.evaluate("() => window.__noReload") == "still here", (
-            f"navigating to {page.url} reloaded the whole page: instant navigation is off"
-        )
-    assert len(visited) == 3, f"expected to follow three 'next' links, followed {visited}"
-    page.close()
+    try:
+        page.goto(served_site.url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        page.evaluate("() => { window.__noReload = 'still here'; }")
+        visited = []
+        for _ in range(3):
+            link = page.locator("a.md-footer__link--next")
+            if link.count() == 0:
+                break
+            target = link.first.evaluate("a => a.href.split('#')[0]")
+            # Mark the current article: the click has taken effect once the URL is the link's
+            # and the article is a new one (instant navigation replaces it, as would a reload).
+            # The URL is compared without its #fragment: navigation.tracking keeps setting it
+            # to the heading in view.
+            page.evaluate("() => { document.querySelector('article').__seen = true; }")
+            link.first.click()
+            page.wait_for_function(
+                """(target) => location.href.split('#')[0] === target
+                     && document.querySelector('article')
+                     && !document.querySelector('article').__seen""",
+                arg=target,
+                polling=100,
+                timeout=DRAW_TIMEOUT_MS,
+            )
+            not_drawn = _wait_until_drawn(page, urlparse(target).path, DRAW_TIMEOUT_MS)
+            assert not not_drawn, "\n".join(not_drawn)
+            visited.append(page.url)
+            assert page.evaluate("() => window.__noReload") == "still here", (
+                f"navigating to {page.url} reloaded the whole page: instant navigation is off"
+            )
+        assert len(visited) == 3, f"expected to follow three 'next' links, followed {visited}"
+    finally:
+        page.close()
