@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -502,14 +501,6 @@ def summarize(mutants: list[Mutant], seconds: float) -> dict:
         "counts": counts,
         "mutants": [{k: v for k, v in asdict(m).items() if k != "index"} for m in mutants],
     }
-
-
-def iter_ops(mutants: list[Mutant]) -> Iterator[str]:
-    seen: set[str] = set()
-    for m in mutants:
-        if m.op not in seen:
-            seen.add(m.op)
-            yield m.op
 
 
 if __name__ == "__main__":
