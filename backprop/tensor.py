@@ -147,7 +147,8 @@ def _as_array(data: object, dtype: object = None) -> Array:
             raise TypeError(
                 f"Tensor dtype must be float32, float64, an integer or bool, got {target}"
             )
-        array = array.astype(target, copy=False)
+        with np.errstate(over="ignore"):  # a float64 too big for float32: refused below
+            array = array.astype(target, copy=False)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = int(array.size - np.count_nonzero(np.isfinite(array)))
         raise ValueError(
@@ -605,11 +606,14 @@ class Tensor:
         try:
             out = x @ y
         except ValueError:
-            raise ValueError(
-                f"@: shapes {x.shape} and {y.shape} do not multiply "
-                f"(the last axis of the first must equal the "
-                f"{'only' if y.ndim == 1 else 'second-to-last'} axis of the second)"
-            ) from None
+            inner = y.shape[0] if y.ndim == 1 else y.shape[-2]
+            why = (
+                f"their batch axes {x.shape[:-2]} and {y.shape[:-2]} do not broadcast"
+                if x.shape[-1] == inner
+                else f"the last axis of the first must equal the "
+                f"{'only' if y.ndim == 1 else 'second-to-last'} axis of the second"
+            )
+            raise ValueError(f"@: shapes {x.shape} and {y.shape} do not multiply: {why}") from None
 
         need_x, need_y = self.requires_grad, b.requires_grad  # skip products nobody needs
 
