@@ -423,7 +423,7 @@ def _check_tensors(
         x = args[k].data
         numeric = np.zeros_like(analytic[k])
         for i in range(x.size):
-            numeric[:, i] = _central(_entry_moved(f, args, k, i, shape), x.flat[i], eps)
+            numeric[:, i] = _central(_entry_moved(f, args, k, i, shape), float(x.flat[i]), eps)
         bad = _disagree(analytic[k], numeric, atol, rtol)
         if bad.any():
             failures.append(_worst(k, analytic[k], numeric, bad, atol, rtol, shape, x.shape))
@@ -509,7 +509,7 @@ def _entry_moved(
     def at(point: float) -> np.ndarray:
         moved = x.copy()
         moved.flat[i] = point
-        where = f"input {k} entry {index} moved from {x.flat[i]!r} to {point!r}"
+        where = f"input {k} entry {index} moved from {float(x.flat[i])!r} to {point!r}"
         return _numeric_output(f, args, k, moved, shape, where)
 
     return at
