@@ -286,6 +286,13 @@ class BackpropModules(Contender):
         return [p.data for p in self.model.parameters()]
 
 
+class BackpropFunctionalToo(BackpropFunctional):
+    """The functional variant timed beside the modules (`--ours both`), to show what
+    `nn.Sequential` and `optim.SGD` cost over the bare functions."""
+
+    name = "backprop-fn"
+
+
 class TorchMLP(Contender):
     """PyTorch as its users write it: `nn.Sequential`, `F.cross_entropy`, `optim.SGD`."""
 
@@ -365,9 +372,10 @@ class AutogradMLP(Contender):
 def available_contenders(
     ours: str = "auto", notes: list[str] | None = None
 ) -> list[type[Contender]]:
-    """The contender classes that can run here, numpy first. `ours` picks our variant:
-    "modules", "functional" or "auto" (modules once they exist). Missing libraries are
-    skipped with a line in `notes`."""
+    """The contender classes that can run here, numpy first, ours second. `ours` picks
+    our variant: "modules", "functional", "auto" (modules once they exist) or "both"
+    (modules, and the functions as `backprop-fn`). Missing libraries are skipped with a
+    line in `notes`."""
     notes = [] if notes is None else notes
     if ours == "auto":
         ours = "modules" if _tensor_modules_available() else "functional"
@@ -377,7 +385,9 @@ def available_contenders(
                 "timing backprop through tensor.linear and an in-place SGD update"
             )
     classes: list[type[Contender]] = [NumpyMLP]
-    classes.append(BackpropModules if ours == "modules" else BackpropFunctional)
+    classes.append(BackpropModules if ours in ("modules", "both") else BackpropFunctional)
+    if ours == "both":
+        classes.append(BackpropFunctionalToo)
     try:
         import torch  # noqa: F401
 
@@ -642,9 +652,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument(
         "--ours",
-        choices=("auto", "modules", "functional"),
+        choices=("auto", "modules", "functional", "both"),
         default="auto",
-        help="how our engine is driven (default: nn modules and optim.SGD when they exist)",
+        help="how our engine is driven (default: nn modules and optim.SGD when they exist; "
+        "both: time the bare functions too, as backprop-fn)",
     )
     parser.add_argument(
         "--only", action="append", default=[], help="run the workloads whose name contains this"
