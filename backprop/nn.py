@@ -317,6 +317,16 @@ def _as_tensor(x: object) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _check_dtype(dtype: object) -> np.dtype:
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked is None or checked not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+    return checked
+
+
 class Linear(Module):
     """A fully connected layer: `y = x @ W.T + b` for a batch `x` of shape
     `(..., in_features)`, as PyTorch's `torch.nn.Linear`.
@@ -383,12 +393,7 @@ class Linear(Module):
         self.out_features = _check_size("out_features", out_features)
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
-            self.dtype = None
-        if self.dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+        self.dtype = _check_dtype(dtype)
         rng = np.random.default_rng(seed)
         bound = 1.0 / math.sqrt(self.in_features)
         shape = (self.out_features, self.in_features)
