@@ -274,3 +274,34 @@ def test_british_spelling_in_prose(path: Path) -> None:
     its identifiers (`Optimizer`, `color=`)."""
     text = _notebook_markdown() if path == NOTEBOOK else _prose(_read(path))
     assert not AMERICAN.findall(text)
+
+
+def test_glossary_merges_the_other_helpers_terms() -> None:
+    """The terms pages 1-6 and Inside the engine introduced have entries, with their facts."""
+    import gc
+    import sys
+
+    g = _glossary_entries()
+    for anchor in (
+        "norm",
+        "unit-vector",
+        "dot-product",
+        "directional-derivative",
+        "first-order-approximation",
+        "power-rule",
+        "sum-rule",
+        "product-rule",
+        "quotient-rule",
+        "tanh",
+        "exponential",
+        "natural-logarithm",
+        "reference-counting",
+        "cyclic-garbage-collector",
+    ):
+        assert anchor in g, anchor
+    assert "multivariable chain rule" in g["chain-rule"]
+    assert "exact only up to round-off" in g["round-off-error"]
+    assert "*relative* size" in g["machine-epsilon"]
+    assert "700" in g["cyclic-garbage-collector"]
+    if sys.version_info[:2] == (3, 11):
+        assert gc.get_threshold()[0] == 700
