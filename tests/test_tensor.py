@@ -486,6 +486,8 @@ def test_transpose_3d_with_negative_axes(axes, rng):
         (slice(None), [3, 3, 0]),
         (slice(1, 3), np.array([2, 2])),
         np.array([True, False, True]),  # a boolean mask of rows
+        [True, False, True],  # the same as a list
+        [],  # picks nothing: a zero gradient
         "mask",  # a boolean mask of entries
         "tensor",  # a Tensor of integer indices
         "tensor mask",
@@ -762,6 +764,7 @@ F32_OPS: list[tuple[str, Callable[[Tensor, Tensor], Tensor]]] = [
     ("maximum", lambda a, b: maximum(a, b) + maximum(a, 0.5)),
     ("@", lambda a, b: a @ b.T),
     ("@ 1-D", lambda a, b: a[0] @ b[1]),
+    ("@ batched", lambda a, b: a.reshape(2, 1, 3) @ stack([b.T, b.T])),
     ("linear", lambda a, b: linear(a, b, b[:, 0])),
     ("unary", lambda a, b: a.exp() + a.tanh() + a.sigmoid() + b.relu() + abs(a) - b),
     ("log sqrt", lambda a, b: a.abs().log() + b.abs().sqrt()),
