@@ -222,8 +222,8 @@ def gradcheck(
             `Tensor`s (the two engines do not mix), a Tensor is not float64, or `f`
             does not return a `Value` (a `Tensor`).
         ValueError: If `inputs` is empty, no Tensor input requires a gradient, `f`
-            returns several values (not a scalar) for `Value` inputs, or a tolerance is
-            invalid.
+            returns several values (not a scalar) for `Value` inputs, its output changes
+            shape at a moved point, or a tolerance is invalid.
 
     A deliberate bug: using `.data` cuts the graph, so `backward()` treats the second
     factor of `x * x` as a constant and finds half the true derivative.
