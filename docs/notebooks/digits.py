@@ -1,0 +1,7 @@
+# %% [markdown]
+# # Reading handwritten digits
+#
+# This notebook is being written.
+
+# %%
+print("placeholder")
