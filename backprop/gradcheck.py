@@ -158,7 +158,11 @@ def gradcheck(
     the analytic gradient of every input. Then, for each input in turn, its `.data` is
     moved to `data + eps` and `data - eps` and `f` evaluated again, giving the
     numeric derivative `(f₊ - f₋) / 2eps`. Input `i` passes when
-    `|analytic - numeric| <= atol + rtol * |numeric|`.
+    `|analytic - numeric| <= atol + rtol * |numeric|`. The defaults are PyTorch's; they
+    are loose: a rule off by one part in 10,000 (a constant typed with four digits)
+    passes them, while a correct float64 gradient usually agrees to about 1e-10
+    relative. Pass `atol=1e-8, rtol=1e-6` to catch such small errors in smooth
+    functions (the [check-a-gradient how-to](../how-to/check-a-gradient.md) measures both).
 
     **Tensors.** When the inputs are `Tensor`s, `f` may return a `Tensor` of any shape
     `y`, and the check covers the full Jacobian `J[j, i] = ∂y_j / ∂x_i` of every input

@@ -1,6 +1,6 @@
-"""Optimizers: turn gradients into parameter updates, with PyTorch's update rules.
+"""Optimisers: turn gradients into parameter updates, with PyTorch's update rules.
 
-Each optimizer holds a list of parameters; `step()` updates their `.data` from their
+Each optimiser holds a list of parameters; `step()` updates their `.data` from their
 `.grad`, and `zero_grad()` resets the gradients (which accumulate, see
 `Value.backward`). The learning rate is the attribute `lr`, which may be changed
 between steps (a schedule).

@@ -36,7 +36,7 @@ was called on it. Unlike PyTorch, the graph is kept after `backward()`, so calli
 twice needs no `retain_graph=True`. Inside `with no_grad():` no graph is recorded.
 
 Data is float64 by default; float32 stays float32 through every operation, the
-backward pass and the optimizers: a Python number operand takes the tensor's dtype,
+backward pass and the optimisers: a Python number operand takes the tensor's dtype,
 and an integer or bool tensor meeting a float one takes the float's dtype, as in
 PyTorch (numpy alone would turn float32 and int64 into float64). float32 meeting
 float64 gives float64.
@@ -242,7 +242,7 @@ class Tensor:
                 f"only float32 and float64 tensors can require gradients, got dtype "
                 f"{array.dtype} (integers have no derivative); pass floats or dtype=float"
             )
-        # A parameter owns its data: an optimizer updates it in place, and the caller's
+        # A parameter owns its data: an optimiser updates it in place, and the caller's
         # array must not change with it. Other tensors wrap the array without a copy.
         self.data = array.copy() if requires_grad else array
         self.grad = None
