@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve build test lint format bench bench-tensor bench-deps torch vendor clean
+.PHONY: help install serve build test lint format bench bench-tensor bench-deps mutate torch vendor clean
 
 help:
 	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
@@ -20,6 +20,7 @@ help:
 	@echo "make build   build the site into site/"
 	@echo "make bench   benchmark the engines (scalar vs micrograd, tensor vs numpy/PyTorch)"
 	@echo "make bench-tensor  only the tensor one (BENCH_TENSOR_ARGS=\"--quick --json F\")"
+	@echo "make mutate  break each derivative rule in turn and check the guide's code blocks notice"
 	@echo "make torch   add PyTorch 2.13.0 (CPU) for the cross-check tests"
 	@echo "make format  format the code with ruff"
 
@@ -55,6 +56,11 @@ test: lint
 # version would download gigabytes of CUDA libraries.
 torch: $(STAMP)
 	$(BIN)/python -m pip install --quiet --quiet -e ".[torch]"
+
+# The drift detector: every derivative rule broken in turn, against the docs' code
+# blocks; writes the report the evidence page renders.
+mutate: $(STAMP)
+	$(BIN)/python tools/mutate.py --json tools/results/mutation.json $(MUTATE_ARGS)
 
 bench: bench-deps
 	$(BIN)/python bench/bench.py
