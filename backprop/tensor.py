@@ -490,7 +490,9 @@ class Tensor:
             raise ValueError(f"log of non-positive entries: {bad} of {x.size} entries are <= 0")
 
         def vjp(g: Array) -> tuple[Array]:
-            return (g / x,)
+            with np.errstate(over="ignore"):  # 1/x overflows for x below about 1e-308
+                grad = g / x
+            return (_finite("the gradient of log", grad),)
 
         return _result(np.log(x), (self,), vjp, "log")
 
@@ -830,6 +832,9 @@ class Tensor:
 
         grads: dict[int, Array] = {id(self): seed}
         owned: set[int] = set()  # arrays already stored in some .grad: copy before reuse
+        # New .grad values are written only once the whole pass has succeeded, so an
+        # error half-way leaves every gradient as it was.
+        updates: list[tuple[Tensor, Array]] = []
         for node in reversed(topological_order(self)):
             g = grads.pop(id(node), None)
             if g is None:
@@ -837,11 +842,12 @@ class Tensor:
             if node._vjp is None:  # a leaf: accumulate across calls
                 if id(g) in owned or not g.flags.owndata or not g.flags.writeable:
                     g = g.copy()
-                node.grad = g if node.grad is None else node.grad + g
-                owned.add(id(node.grad))
+                new = g if node.grad is None else node.grad + g
+                owned.add(id(new))
+                updates.append((node, new))
                 continue
             if node._retain:
-                node.grad = g.copy() if node.grad is None else node.grad + g
+                updates.append((node, g.copy() if node.grad is None else node.grad + g))
             for parent, pg in zip(node._parents, node._vjp(g), strict=True):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -857,6 +863,8 @@ class Tensor:
                     grads[key] = grads[key] + pg  # used more than once: sum the paths
                 else:
                     grads[key] = pg
+        for node, new in updates:
+            node.grad = new
 
 
 # ---------------------------------------------------------------------- functions
