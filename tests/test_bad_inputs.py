@@ -1,0 +1,436 @@
+"""The bad-input catalogue: every module refuses bad input with a specific exception whose
+message names the problem, and leaves the inputs' `.data` and `.grad` as they were.
+
+Each row builds its own fresh inputs, so one case cannot disturb another. `CATALOGUE` is
+plain data: a later evidence page can render it as a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from backprop import Tensor, Value, datasets, draw, gradcheck, losses, nn, optim
+from backprop.tensor import cross_entropy
+
+
+@dataclass(frozen=True)
+class Case:
+    module: str
+    what: str
+    make: Callable[[], tuple[Callable[[], Any], list[Any]]]  # (the call, inputs to watch)
+    error: type[BaseException]
+    match: str  # a regex the message must contain: it names the problem
+
+
+def call(f: Callable[..., Any], *inputs: Any) -> Callable[[], tuple[Callable[[], Any], list]]:
+    """A case whose watched inputs are made fresh each time by `inputs` factories."""
+
+    def make() -> tuple[Callable[[], Any], list]:
+        made = [i() for i in inputs]
+        return (lambda: f(*made)), made
+
+    return make
+
+
+def v(x: float = 1.5) -> Callable[[], Value]:
+    return lambda: Value(x)
+
+
+def t(x: Any, grad: bool = True) -> Callable[[], Tensor]:
+    return lambda: Tensor(np.asarray(x, dtype=float), requires_grad=grad)
+
+
+def backward_of(y: Callable[[Tensor], Tensor], grad: Any = None) -> Callable[[Tensor], Any]:
+    return lambda x: y(x).backward(grad)
+
+
+CATALOGUE = [
+    # ------------------------------------------------------------------ scalar engine
+    Case("Value", "a string", call(lambda: Value("x")), TypeError, r"real number.*str: 'x'"),
+    Case("Value", "None", call(lambda: Value(None)), TypeError, r"real number.*NoneType"),
+    Case("Value", "a complex number", call(lambda: Value(1 + 2j)), TypeError, r"complex"),
+    Case("Value", "a bool", call(lambda: Value(True)), TypeError, r"got bool"),
+    Case("Value", "NaN", call(lambda: Value(float("nan"))), ValueError, r"finite, got nan"),
+    Case("Value", "infinity", call(lambda: Value(float("inf"))), ValueError, r"finite, got inf"),
+    Case("Value", "a label that is not a str", call(lambda: Value(1.0, 5)), TypeError, r"label"),
+    Case("Value", "plus a string", call(lambda a: a + "x", v()), TypeError, r"'Value' and 'str'"),
+    Case("Value", "log of 0", call(lambda a: a.log(), v(0.0)), ValueError, r"non-positive.*0\.0"),
+    Case(
+        "Value",
+        "negative base, fractional power",
+        call(lambda a: a**0.5, v(-2.0)),
+        ValueError,
+        r"negative base.*-2\.0 \*\* 0\.5",
+    ),
+    Case(
+        "Value",
+        "division by zero",
+        call(lambda a, b: a / b, v(), v(0.0)),
+        ZeroDivisionError,
+        r"division by zero: 1\.5 / 0\.0",
+    ),
+    Case("Value", "exp overflow", call(lambda a: a.exp(), v(1000.0)), OverflowError, r"exp\(1000"),
+    Case(
+        "Value",
+        "mixed with a Tensor",
+        call(lambda a, b: a + b, v(), t([1.0])),
+        TypeError,
+        r"cannot mix a Tensor with a scalar-engine Value",
+    ),
+    Case(
+        "Value",
+        "gradient through sqrt at 0",
+        call(lambda a: (a**0.5).backward(), v(0.0)),
+        ValueError,
+        r"does not exist",
+    ),
+    # ------------------------------------------------------------------ tensor engine
+    Case("Tensor", "a string", call(lambda: Tensor("abc")), TypeError, r"real numbers.*<U3"),
+    Case("Tensor", "None", call(lambda: Tensor(None)), TypeError, r"NoneType"),
+    Case("Tensor", "complex numbers", call(lambda: Tensor([1j])), TypeError, r"complex128"),
+    Case("Tensor", "objects", call(lambda: Tensor([object()])), TypeError, r"type object"),
+    Case(
+        "Tensor",
+        "a ragged list",
+        call(lambda: Tensor([[1.0], [1.0, 2.0]])),
+        TypeError,
+        r"real numbers.*\[\[1\.0\], \[1\.0, 2\.0\]\]",
+    ),
+    Case("Tensor", "float16", call(lambda: Tensor(np.ones(2, np.float16))), TypeError, r"float16"),
+    Case(
+        "Tensor",
+        "NaN entries",
+        call(lambda: Tensor([1.0, np.nan])),
+        ValueError,
+        r"finite: 1 of 2 entries",
+    ),
+    Case(
+        "Tensor",
+        "integers requiring gradients",
+        call(lambda: Tensor([1, 2], requires_grad=True)),
+        TypeError,
+        r"int64",
+    ),
+    Case(
+        "Tensor",
+        "shapes that do not broadcast",
+        call(lambda a, b: a + b, t(np.ones((2, 3))), t(np.ones(4))),
+        ValueError,
+        r"\+: shapes \(2, 3\) and \(4,\) do not broadcast",
+    ),
+    Case(
+        "Tensor",
+        "shapes that do not multiply",
+        call(lambda a, b: a @ b, t(np.ones((2, 3))), t(np.ones((4, 2)))),
+        ValueError,
+        r"@: shapes \(2, 3\) and \(4, 2\)",
+    ),
+    Case(
+        "Tensor",
+        "backward() of a non-scalar without grad",
+        call(backward_of(lambda x: x * 2), t([1.0, 2.0])),
+        RuntimeError,
+        r"needs grad= for a tensor of shape \(2,\)",
+    ),
+    Case(
+        "Tensor",
+        "backward() with a grad of the wrong shape",
+        call(backward_of(lambda x: x * 2, np.ones(3)), t([1.0, 2.0])),
+        ValueError,
+        r"needs shape \(2,\).*got \(3,\)",
+    ),
+    Case(
+        "Tensor",
+        "log of negative entries",
+        call(lambda a: a.log(), t([-1.0, 2.0, -3.0])),
+        ValueError,
+        r"log of non-positive entries: 2 of 3",
+    ),
+    Case(
+        "Tensor",
+        "sqrt of negative entries",
+        call(lambda a: a.sqrt(), t([-1.0, 4.0])),
+        ValueError,
+        r"sqrt of negative entries: 1 of 2",
+    ),
+    Case(
+        "Tensor",
+        "division by zero",
+        call(lambda a, b: a / b, t([1.0, 2.0]), t([0.0, 1.0])),
+        ZeroDivisionError,
+        r"division by zero in 1 of 2",
+    ),
+    Case(
+        "Tensor",
+        "mixed with a Value",
+        call(lambda a, b: a + b, t([1.0]), v()),
+        TypeError,
+        r"cannot mix a Tensor with a scalar-engine Value",
+    ),
+    Case(
+        "Tensor",
+        "an axis out of range",
+        call(lambda a: a.sum(axis=2), t(np.ones((2, 3)))),
+        ValueError,
+        r"sum: axis 2 is out of range",
+    ),
+    Case(
+        "Tensor",
+        "an empty mean",
+        call(lambda a: a.mean(axis=0), t(np.ones((0, 3)))),
+        ValueError,
+        r"empty axis.*\(0, 3\)",
+    ),
+    Case(
+        "Tensor",
+        "gradient of log overflowing",
+        call(backward_of(lambda x: x.log(), np.ones(2)), t([5e-324, 1.0])),
+        OverflowError,
+        r"log",
+    ),
+    Case(
+        "Tensor",
+        "cross_entropy labels out of range",
+        call(lambda z: cross_entropy(z, [0, 3]), t(np.ones((2, 3)))),
+        ValueError,
+        r"labels must be in \[0, 3\), got \[3\]",
+    ),
+    Case(
+        "Tensor",
+        "cross_entropy labels as floats",
+        call(lambda z: cross_entropy(z, [0.0, 1.0]), t(np.ones((2, 3)))),
+        TypeError,
+        r"integers.*float64",
+    ),
+    Case(
+        "Tensor",
+        "cross_entropy with too few labels",
+        call(lambda z: cross_entropy(z, [0]), t(np.ones((2, 3)))),
+        ValueError,
+        r"expected 2 labels",
+    ),
+    # ------------------------------------------------------------------ nn
+    Case(
+        "nn",
+        "Linear fed the wrong width",
+        call(lambda: nn.Linear(3, 4, seed=0)(np.ones((2, 5)))),
+        ValueError,
+        r"Linear\(3, 4\) expects inputs with 3 features.*\(2, 5\)",
+    ),
+    Case("nn", "a layer of size 0", call(lambda: nn.Linear(0, 4)), ValueError, r"got 0"),
+    Case(
+        "nn",
+        "an unknown activation",
+        call(lambda: nn.MLP(2, [3], activation="gelu")),
+        ValueError,
+        r"'gelu'",
+    ),
+    Case(
+        "nn",
+        "a neuron given too few inputs",
+        call(lambda: nn.Neuron(3, seed=0)([1.0, 2.0])),
+        ValueError,
+        r"expected 3 inputs, got 2",
+    ),
+    Case(
+        "nn",
+        "Sequential given a class",
+        call(lambda: nn.Sequential(nn.ReLU)),
+        TypeError,
+        r"parenthese",
+    ),
+    # ------------------------------------------------------------------ optim
+    Case("optim", "no parameters", call(lambda: optim.SGD([], lr=0.1)), ValueError, r"empty"),
+    Case(
+        "optim",
+        "a negative learning rate",
+        call(lambda p: optim.SGD([p], lr=-1), v()),
+        ValueError,
+        r"lr must be in .*got -1\.0",
+    ),
+    Case(
+        "optim",
+        "a learning rate as a string",
+        call(lambda p: optim.SGD([p], lr="0.1"), v()),
+        TypeError,
+        r"lr must be a real number, got str",
+    ),
+    Case(
+        "optim",
+        "a NaN learning rate",
+        call(lambda p: optim.Adam([p], lr=float("nan")), v()),
+        ValueError,
+        r"got nan",
+    ),
+    Case(
+        "optim",
+        "momentum of 1",
+        call(lambda p: optim.SGD([p], lr=0.1, momentum=1.0), v()),
+        ValueError,
+        r"momentum must be in .*got 1\.0",
+    ),
+    Case(
+        "optim",
+        "a number as a parameter",
+        call(lambda: optim.SGD([1.0], lr=0.1)),
+        TypeError,
+        r"got float",
+    ),
+    Case(
+        "optim",
+        "a tensor that needs no gradient",
+        call(lambda p: optim.SGD([p], lr=0.1), t([1.0], grad=False)),
+        ValueError,
+        r"does not require gradients",
+    ),
+    # ------------------------------------------------------------------ losses
+    Case(
+        "losses",
+        "predictions and targets of different lengths",
+        call(lambda p: losses.mse([p], [1.0, 2.0]), v()),
+        ValueError,
+        r"1 predictions but 2 targets",
+    ),
+    Case(
+        "losses",
+        "a hinge target of 0",
+        call(lambda p: losses.hinge([p], [0]), v()),
+        ValueError,
+        r"in \(-1, 1\), got 0",
+    ),
+    Case(
+        "losses",
+        "a binary target of 2",
+        call(lambda p: losses.binary_cross_entropy_with_logits([p], [2]), v()),
+        ValueError,
+        r"got 2",
+    ),
+    Case(
+        "losses",
+        "a class label out of range",
+        call(lambda a, b: losses.softmax_cross_entropy([[a, b]], [2]), v(), v()),
+        ValueError,
+        r"class indices in \[0, 2\), got 2",
+    ),
+    Case(
+        "losses",
+        "a class label that is a string",
+        call(lambda a, b: losses.softmax_cross_entropy([[a, b]], ["a"]), v(), v()),
+        ValueError,
+        r"got 'a'",
+    ),
+    Case(
+        "losses",
+        "an empty batch",
+        call(lambda: losses.mse([], [])),
+        ValueError,
+        r"at least one example",
+    ),
+    # ------------------------------------------------------------------ gradcheck
+    Case(
+        "gradcheck",
+        "no inputs",
+        call(lambda: gradcheck(lambda: Value(1.0), [])),
+        ValueError,
+        r"inputs is empty",
+    ),
+    Case(
+        "gradcheck",
+        "a step of 0",
+        call(lambda a: gradcheck(lambda x: x * x, [a], eps=0), v()),
+        ValueError,
+        r"eps must be a positive finite step, got 0",
+    ),
+    Case(
+        "gradcheck",
+        "f returning a float",
+        call(lambda a: gradcheck(lambda x: 1.0, [a]), v()),
+        TypeError,
+        r"f must return a Value, got float",
+    ),
+    Case(
+        "gradcheck",
+        "a string input",
+        call(lambda: gradcheck(lambda x: x, ["x"])),
+        TypeError,
+        r"inputs\[0\].*got str 'x'",
+    ),
+    # ------------------------------------------------------------------ draw
+    Case("draw", "a plain number", call(lambda: draw(3.0)), TypeError, r"got float"),
+    Case(
+        "draw",
+        "an unsupported direction",
+        call(lambda a: draw(a, rankdir="TB"), v()),
+        ValueError,
+        r"rankdir='TB'",
+    ),
+    Case(
+        "draw",
+        "a negative precision",
+        call(lambda a: draw(a, precision=-1), v()),
+        ValueError,
+        r"got -1",
+    ),
+    # ------------------------------------------------------------------ datasets
+    Case("datasets", "no points", call(lambda: datasets.make_moons(0)), ValueError, r"got 0"),
+    Case(
+        "datasets",
+        "a fractional number of points",
+        call(lambda: datasets.make_moons(10.5)),
+        TypeError,
+        r"got float 10\.5",
+    ),
+    Case(
+        "datasets",
+        "negative noise",
+        call(lambda: datasets.make_moons(10, noise=-1)),
+        ValueError,
+        r"noise.*got -1",
+    ),
+    Case(
+        "datasets",
+        "a string seed",
+        call(lambda: datasets.make_moons(10, seed="a")),
+        TypeError,
+        r"seed must be an integer, got str",
+    ),
+]
+
+
+def snapshot(items: list[Any]) -> list[tuple[Any, Any]]:
+    out = []
+    for x in items:
+        if isinstance(x, Value):
+            out.append((x.data, x.grad))
+        elif isinstance(x, Tensor):
+            out.append((x.data.copy(), None if x.grad is None else x.grad.copy()))
+    return out
+
+
+def same(a: list[tuple[Any, Any]], b: list[tuple[Any, Any]]) -> bool:
+    return len(a) == len(b) and all(
+        np.array_equal(x[0], y[0])
+        and ((x[1] is None and y[1] is None) or (x[1] is not None and np.array_equal(x[1], y[1])))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def test_the_catalogue_spans_every_module_with_at_least_40_cases() -> None:
+    assert len(CATALOGUE) >= 40
+    modules = {c.module for c in CATALOGUE}
+    assert {"Value", "Tensor", "nn", "optim", "losses", "gradcheck", "draw", "datasets"} <= modules
+
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=lambda c: f"{c.module}: {c.what}")
+def test_bad_input_is_refused_clearly_and_changes_nothing(case: Case) -> None:
+    run, watched = case.make()
+    before = snapshot(watched)
+    with pytest.raises(case.error, match=case.match) as caught:
+        run()
+    assert type(caught.value) is case.error or issubclass(type(caught.value), case.error)
+    assert same(snapshot(watched), before), "the inputs changed"
