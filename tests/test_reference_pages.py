@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import inspect
 import io
+import os
 import re
 import sys
 from pathlib import Path
@@ -270,3 +271,48 @@ def test_the_anchor_finder_agrees_with_known_headings() -> None:
     ids = _anchors(REFERENCE / "ops.md")
     assert {"scalar-operations-value", "tensor-operations-tensor"} <= ids
     assert "activation-function" in _anchors(REFERENCE / "glossary.md")
+
+
+# ----------------------------------------------------------------------------- page 19
+
+
+def _nav_pages() -> list[str]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # mkdocs.yml uses !ENV and !!python/name tags: read them as plain values here.
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    nav = yaml.load((ROOT / "mkdocs.yml").read_text("utf8"), Loader=Loader)["nav"]
+    tutorial = next(
+        item["Tutorial"] for item in nav if isinstance(item, dict) and "Tutorial" in item
+    )
+    return [next(iter(item.values())) for item in tutorial if isinstance(item, dict)]
+
+
+LAST_PAGE = DOCS / "tutorial" / "19-the-whole-path.md"
+
+
+def test_the_last_page_sums_up_every_page_before_it_in_order() -> None:
+    pages = _nav_pages()
+    assert pages[-1] == "tutorial/19-the-whole-path.md"
+    text = LAST_PAGE.read_text("utf8")
+    table = text.split("## What each page does", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| [")]
+    linked = [re.search(r"\]\(([^)]+)\)", row).group(1) for row in rows]
+    expected = [str(Path(os.path.relpath(DOCS / p, LAST_PAGE.parent))) for p in pages[:-1]]
+    assert linked == expected, "one row per page of the path, in the nav's order"
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == 3 and all(cells), f"a row needs a page, an idea and a rule: {row}"
+
+
+def test_the_last_page_points_on_to_pytorch_jax_and_micrograd() -> None:
+    text = LAST_PAGE.read_text("utf8")
+    where = text.split("## Where to go next", 1)[1].split("\n## ", 1)[0]
+    assert "../explanation/backprop-to-pytorch.md" in where
+    for name in ["PyTorch", "JAX", "micrograd", "Further reading"]:
+        assert name in where
+
+
+def test_every_link_on_the_last_page_has_its_page_and_anchor() -> None:
+    assert _check_links(LAST_PAGE) >= 25
