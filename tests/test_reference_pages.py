@@ -316,3 +316,39 @@ def test_the_last_page_points_on_to_pytorch_jax_and_micrograd() -> None:
 
 def test_every_link_on_the_last_page_has_its_page_and_anchor() -> None:
     assert _check_links(LAST_PAGE) >= 25
+
+
+def test_the_last_pages_pytorch_namesakes_exist_and_agree_with_ours() -> None:
+    """Page 19: `torch.nn.Linear`, `Tanh`, `Sequential` and `torch.optim.Adam` are the
+    namesakes of the modules and optimiser of its program, with `zero_grad()` and `step()`."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from backprop.nn import Linear, Sequential, Tanh
+    from backprop.optim import Adam
+    from backprop.tensor import cross_entropy
+
+    rng = np.random.default_rng(0)
+    ours = Sequential(Linear(2, 4, seed=rng), Tanh(), Linear(4, 3, seed=rng))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3))
+    theirs = theirs.double()
+    with torch.no_grad():
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+            assert tuple(q.shape) == p.shape  # weights (out, in) in both
+            q.copy_(torch.from_numpy(p.data))
+    X, labels = rng.normal(size=(5, 2)), np.array([0, 2, 1, 1, 0])
+    adam_ours = Adam(ours.parameters(), lr=0.1)
+    adam_theirs = torch.optim.Adam(theirs.parameters(), lr=0.1)
+    for _ in range(3):
+        adam_ours.zero_grad()
+        adam_theirs.zero_grad()
+        cross_entropy(ours(X), labels).backward()
+        torch.nn.functional.cross_entropy(
+            theirs(torch.from_numpy(X)), torch.from_numpy(labels)
+        ).backward()
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+            assert np.allclose(p.grad, q.grad.numpy(), rtol=1e-10, atol=1e-12)
+        adam_ours.step()
+        adam_theirs.step()
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
+        assert np.allclose(p.data, q.detach().numpy(), rtol=1e-10, atol=1e-12)
