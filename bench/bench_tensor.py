@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gc
 import itertools
 import json
@@ -603,8 +604,17 @@ def environment() -> dict:
         },
         "versions": versions,
         "env": {name: os.environ.get(name) for name in ENV_VARS},
+        "load_average_before": _load(),
         "blas": pools,
     }
+
+
+def _load() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _cpu_model() -> str:
@@ -658,17 +668,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         "both: time the bare functions too, as backprop-fn)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="limit numpy's BLAS to this many threads (torch gets as many); default: as found",
+    )
+    parser.add_argument(
         "--only", action="append", default=[], help="run the workloads whose name contains this"
     )
     args = parser.parse_args(argv)
 
+    restore: list = []  # undo the thread settings on the way out (for callers like tests)
+    try:
+        return _run(args, parser, restore)
+    finally:
+        for undo in reversed(restore):
+            undo()
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, restore: list) -> int:
     notes: list[str] = []
     classes = available_contenders(args.ours, notes)
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install -r bench/requirements.txt)")
+        limits = threadpool_limits(limits=args.threads, user_api="blas")
+        restore.append(limits.restore_original_limits)
+        notes.append(f"--threads {args.threads}: numpy's BLAS limited to {args.threads}")
     threads = blas_threads()
     if TorchMLP in classes:
         import torch
 
         if threads is not None:
+            restore.append(functools.partial(torch.set_num_threads, torch.get_num_threads()))
             torch.set_num_threads(threads)
         else:
             notes.append("threadpoolctl not installed: torch keeps its default thread count")
@@ -692,6 +725,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"torch threads: {torch.get_num_threads()} (numpy's BLAS: {threads})")
     print(f"backprop driven by: {ours_cls.variant}")
+    load = info["load_average_before"]
+    if load is not None:
+        print(f"load average: {load[0]} {load[1]} {load[2]} on {m['cpu_count']} CPUs")
+        if load[0] > 0.75 * (m["cpu_count"] or 1):
+            notes.append(
+                "the machine is busy: other processes compete for the CPUs, which slows "
+                "multi-threaded BLAS and OpenMP (torch) most; the times are not representative "
+                "(try again when it is quiet, or compare with --threads 1)"
+            )
     for note in notes:
         print("note: " + note)
 
@@ -733,6 +775,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "lr": LR,
             "dtype": "float32",
             "notes": notes,
+            "load_average_after": _load(),
             "configs": records,
             "speed_goals_met": not missed,
             "correct": ok,

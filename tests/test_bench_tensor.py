@@ -106,3 +106,14 @@ def test_main_runs_end_to_end_and_writes_json(bench, monkeypatch, tmp_path, caps
         for stats in record["stats"].values():
             assert 0 < stats["q1_ms"] <= stats["median_ms"] <= stats["q3_ms"]
         assert isinstance(record["goal_vs_numpy_met"], bool)
+
+
+def test_threads_option_limits_numpy_and_torch(bench, monkeypatch, tmp_path, capsys):
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(bench, "CONFIGS", (bench.Config((6, 3), 2, 2.0, 2),))
+    out = tmp_path / "r.json"
+    assert bench.main(["--rounds", "2", "--threads", "1", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "--threads 1: numpy's BLAS limited to 1" in printed
+    result = json.loads(out.read_text())
+    assert all(p["num_threads"] == 1 for p in result["blas"] if p["user_api"] == "blas")
