@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+__all__ = ["figure_html", "matplotlib_svg", "plot_html"]
+
 
 def matplotlib_svg(fig: Figure) -> str:
     """Render a matplotlib figure as an inline SVG string, byte-for-byte reproducible.
