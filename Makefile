@@ -49,6 +49,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two processes (the machines have two cores); tests that share the built site stay in one.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from conftest import Site
     from playwright.sync_api import BrowserContext, Page, Request, Response
 
+# `make test` spreads tests over two processes (pytest-xdist); these share one built site,
+# so they all run in the same process, and the site is built once.
+pytestmark = pytest.mark.xdist_group("site")
+
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 LAUNCH_ARGS = [
     "--headless",
