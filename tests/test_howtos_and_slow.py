@@ -169,10 +169,12 @@ def test_the_committed_scalar_results_are_present_and_well_formed() -> None:
     assert record["ok"], record["failures"]
 
 
-def test_the_committed_tensor_results_are_well_formed_when_present() -> None:
+def test_the_committed_tensor_results_are_present_and_well_formed() -> None:
     path = RESULTS / "tensor.json"
-    if path.is_file():  # the page says so when they are not in the build
-        check_tensor_results(json.loads(path.read_text()))
+    assert path.is_file(), "bench/results/tensor.json is missing: run bench_tensor.py --json"
+    record = json.loads(path.read_text())
+    check_tensor_results(record)
+    assert isinstance(record.get("dtype"), str)  # printed by the page
 
 
 @pytest.mark.parametrize(
