@@ -782,6 +782,51 @@ class Tensor:
 
         return _result(out, (self,), vjp, "log_softmax")
 
+    # -------------------------------------------------------------- your own ops
+
+    @staticmethod
+    def from_op(data: object, parents: Sequence[Tensor], vjp: VJP, op: str) -> Tensor:
+        """A tensor made by an operation of your own: its value, its inputs, and its VJP.
+
+        `vjp(g)` receives the upstream gradient `g` (an array of the output's shape) and
+        returns one gradient per parent, each of that parent's shape (or `None` for no
+        gradient). This is how every built-in operation is made, so `backward()` and
+        `gradcheck` treat yours like theirs; `backward()` checks the shapes you return.
+
+        ```python
+        import numpy as np
+        from backprop import Tensor, gradcheck
+
+
+        def cube(x: Tensor) -> Tensor:
+            xd = x.data
+
+            def vjp(g):  # d(x**3)/dx = 3x**2, entry by entry
+                return (g * 3 * xd**2,)
+
+            return Tensor.from_op(xd**3, (x,), vjp, "cube")
+
+
+        x = Tensor([1.0, -2.0], requires_grad=True)
+        cube(x).backward(np.array([1.0, 0.5]))
+        assert x.grad.tolist() == [3.0, 6.0]
+        assert gradcheck(cube, [x])
+        ```
+
+        Raises:
+            TypeError: a parent is not a `Tensor`, `vjp` is not callable, `op` is not a
+                non-empty `str`, or `data` is not real numbers.
+        """
+        if not isinstance(op, str) or not op:
+            raise TypeError(f"op must be a non-empty str naming the operation, got {op!r}")
+        kids = tuple(parents)
+        for i, p in enumerate(kids):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"parent {i} of {op!r} must be a Tensor, got {type(p).__name__}")
+        if not callable(vjp):
+            raise TypeError(f"vjp of {op!r} must be callable, got {type(vjp).__name__}")
+        return _result(_as_array(data), kids, vjp, op)
+
     # -------------------------------------------------------------- backward
 
     def backward(self, grad: object = None) -> None:

@@ -89,12 +89,11 @@ def test_the_museum_has_eight_exhibits_each_with_bug_symptom_check_and_lesson() 
 
 
 def test_every_exhibit_with_a_tensor_op_says_how_it_is_built() -> None:
-    """The tensor exhibits use backprop.tensor._result: the page must say it is internal."""
+    """The tensor exhibits are built with the public Tensor.from_op, introduced up front."""
     text = MUSEUM.read_text("utf8")
-    assert "from backprop.tensor import _result" in text
+    assert "_result" not in text  # no internal function on a page readers copy from
     intro = text.split("## Exhibit 1")[0]
-    assert "`backprop.tensor._result(data, parents, vjp, op)`" in intro
-    assert "no public counterpart" in intro
+    assert "`Tensor.from_op(data, parents, vjp, op)`" in intro
 
 
 def _sessions(page: Path) -> dict[str, list[str]]:
