@@ -65,8 +65,9 @@ torch: $(STAMP)
 mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py --json tools/results/mutation.json $(MUTATE_ARGS)
 
+# Each run rewrites the committed results that "Why a naive engine is slow" renders.
 bench: bench-deps
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py --json bench/results/scalar.json
 	$(BIN)/python bench/bench_tensor.py $(BENCH_TENSOR_ARGS)
 
 bench-tensor: bench-deps

@@ -9,7 +9,7 @@
 # ---
 
 # %% [markdown]
-# # Train a network on your data
+# # Train an MLP on the moons
 #
 # This notebook trains a small neural network to separate two classes of points in the
 # plane, with the `backprop` engine alone: a model from `backprop.nn`, a loss from
