@@ -29,7 +29,7 @@
 # [optimisers](../../tutorial/17-optimisers/) (Adam). Run it yourself:
 # [download this notebook](digits.py) (a plain `.py` file) and open it in Jupyter with
 # [jupytext](https://jupytext.readthedocs.io), or run it as a plain Python script. It
-# needs scikit-learn, for the data only.
+# needs scikit-learn, for the data and the split only.
 
 # %%
 # %matplotlib inline
@@ -90,7 +90,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 print(f"training set: {len(y_train)} images, test set: {len(y_test)} images")
 print("digits in the test set:", np.bincount(y_test).tolist())
-assert len(y_train) + len(y_test) == 1797
+assert (len(y_train), len(y_test)) == (1347, 450)
 # stratified: each digit's share of the test set is its share of the data, within one image
 assert np.all(np.abs(np.bincount(y_test) - 0.25 * np.bincount(y)) <= 1)
 
@@ -198,6 +198,7 @@ start = time.perf_counter()
 history = train(model)
 seconds = time.perf_counter() - start
 steps = 20 * -(-len(Z_train) // 32)  # 20 epochs of ceil(1347 / 32) = 43 steps
+assert steps == 860
 print(f"20 epochs, {steps} steps, in {seconds:.1f} s")
 for epoch in (0, 4, 9, 19):
     print(
