@@ -52,8 +52,10 @@ format: $(STAMP)
 # Two processes (the machines have two cores); tests that share the built site stay in one.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 
+# One BLAS/OpenMP thread per test process: two processes on two cores, each spawning two
+# BLAS threads, made matrix products tens of times slower on a busy machine.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # PyTorch is pinned: 2.13.0 is the CPU wheel on this machine's disk; any other
 # version would download gigabytes of CUDA libraries.

@@ -325,11 +325,23 @@ def _fits(how: str, node: ast.AST) -> bool:
 
 
 def copy_tree(dest: Path) -> None:
-    """The checkout as it is on disk (tracked and untracked, not ignored) into `dest`."""
-    listed = subprocess.run(
+    """The checkout as it is on disk (tracked and untracked, not ignored) into `dest`.
+
+    Outside a git checkout (an exported tree), every file but the usual build and cache
+    folders is copied."""
+    proc = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")  # fmt: skip
+        cwd=ROOT, capture_output=True,
+    )  # fmt: skip
+    if proc.returncode == 0:
+        listed = proc.stdout.decode().split("\0")
+    else:
+        skip = {".git", ".venv", "site", ".cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+        listed = [
+            p.relative_to(ROOT).as_posix()
+            for p in ROOT.rglob("*")
+            if p.is_file() and not skip & set(p.relative_to(ROOT).parts)
+        ]
     for rel in filter(None, listed):
         src = ROOT / rel
         if not src.is_file() or rel.startswith("docs/assets/vendor"):
