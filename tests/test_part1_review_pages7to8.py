@@ -305,3 +305,46 @@ def test_glossary_merges_the_other_helpers_terms() -> None:
     assert "700" in g["cyclic-garbage-collector"]
     if sys.version_info[:2] == (3, 11):
         assert gc.get_threshold()[0] == 700
+
+
+def test_glossary_has_the_part2_terms_with_their_facts() -> None:
+    """The terms pages 9-19 and the part-2 how-tos and explanations introduce have entries,
+    and the facts those entries state match the package."""
+    import numpy as np
+
+    from backprop.nn import MLP, Linear
+    from backprop.optim import Adam
+
+    g = _glossary_entries()
+    for anchor in (
+        "affine-map", "axis", "batch", "batch-size", "bias-correction",
+        "binary-cross-entropy", "broadcasting", "depth", "dtype", "early-stopping",
+        "epoch", "exponential-moving-average", "hessian", "hidden-layer", "jacobian",
+        "log-sum-exp", "logit", "margin", "matrix-product", "mini-batch", "one-hot-vector",
+        "outer-product", "overfitting", "pre-activation", "reduction", "shape", "softmax",
+        "softmax-cross-entropy", "softplus", "symmetry-breaking", "tensor", "test-set",
+        "training-set", "transpose", "unbiased-estimate", "unbroadcast", "validation-set",
+        "vector-jacobian-product", "weight-decay", "zero-one-loss",
+    ):  # fmt: skip
+        assert anchor in g, anchor
+    # Adam: moving averages, bias-corrected; its defaults as page 17 states them
+    assert "exponential moving average" in g["adam"] and "bias correction" in g["adam"]
+    adam = Adam([MLP(1, [1], seed=0).parameters()[0]])
+    assert (adam.betas, adam.eps) == ((0.9, 0.999), 1e-8)
+    # initialisation: MLP's [-1, 1] and Linear's +-1/sqrt(n_in), as page 10 says
+    init = g["initialisation"]
+    assert "[-1, 1]" in init and r"\pm 1/\sqrt{n_{\text{in}}}" in init
+    assert "next layer weighs" in init  # Exercise 3 of page 10: otherwise they separate
+    layer = Linear(9, 4, seed=0)
+    assert np.abs(layer.weight.data).max() <= 1 / 3 and np.abs(layer.bias.data).max() <= 1 / 3
+    # saturation: slope 0.01 at |z| = arcosh 10 (tanh) and 2 arcosh 5 (sigmoid)
+    assert "about 3" in g["saturation"] and "about 4.6" in g["saturation"]
+    assert round(math.acosh(10)) == 3 and round(2 * math.acosh(5), 1) == 4.6
+    # weight decay lambda is the L2 penalty with alpha = lambda / 2 (page 16, Exercise 2)
+    assert r"\lambda = 2\alpha" in g["l2-penalty"]
+    assert r"\frac{\lambda}{2}\sum_j \theta_j^2" in g["weight-decay"]
+    # dtype: float32's machine epsilon is about 1e-7, float64's about 1e-16
+    assert r"10^{-7}" in g["dtype"] and r"10^{-16}" in g["dtype"]
+    assert 1e-7 < np.finfo(np.float32).eps < 2e-7 and 1e-16 < np.finfo(np.float64).eps < 3e-16
+    # the acronym has a tooltip
+    assert "*[VJP]: Vector-Jacobian product" in _read(ABBREVIATIONS)
