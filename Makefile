@@ -12,11 +12,13 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve build test lint format bench bench-tensor bench-deps mutate torch vendor clean
+.PHONY: help install serve build test test-site check lint format bench bench-tensor bench-deps mutate torch vendor clean
 
 help:
 	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
-	@echo "make test    run the whole test suite (lint, engine, every code block, site, browser)"
+	@echo "make test    lint, the engines, every code block of every page, the notebooks (< 4 min)"
+	@echo "make test-site  build the site strictly and visit every page in Chromium"
+	@echo "make check   both (what CI runs)"
 	@echo "make build   build the site into site/"
 	@echo "make bench   benchmark the engines (scalar vs micrograd, tensor vs numpy/PyTorch)"
 	@echo "make bench-tensor  only the tensor one (BENCH_TENSOR_ARGS=\"--quick --json F\")"
@@ -51,11 +53,20 @@ format: $(STAMP)
 
 # Two processes (the machines have two cores); tests that share the built site stay in one.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
+THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # One BLAS/OpenMP thread per test process: two processes on two cores, each spawning two
 # BLAS threads, made matrix products tens of times slower on a busy machine.
 test: lint
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(THREADS) $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not site"
+
+# The site built with mkdocs --strict, checked for foreign hosts, and every page visited in
+# Chromium (formulas typeset, figures drawn, no console errors, no requests elsewhere).
+test-site: $(STAMP)
+	$(THREADS) $(BIN)/python -m pytest -m site
+
+# Everything CI runs.
+check: test test-site
 
 # PyTorch is pinned: 2.13.0 is the CPU wheel on this machine's disk; any other
 # version would download gigabytes of CUDA libraries.

@@ -310,6 +310,10 @@ def test_the_benchmark_writes_a_record_that_passes_the_schema_check(
         return bench.run_backprop_unfused(X, Y, steps, initial), initial
 
     monkeypatch.setattr(bench, "run_micrograd", stand_in)
+    real_version = bench._version
+    monkeypatch.setattr(  # micrograd itself may not be installed (CI installs no bench deps)
+        bench, "_version", lambda p: "stand-in" if p == "micrograd" else real_version(p)
+    )
     out = tmp_path / "scalar.json"
     status = bench.main(["--steps", "2", "--chain", "1000", "--json", str(out)])
     record = json.loads(out.read_text())

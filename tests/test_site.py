@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from conftest import Site
     from playwright.sync_api import BrowserContext, Page, Request, Response
 
-# `make test` spreads tests over two processes (pytest-xdist); these share one built site,
-# so they all run in the same process, and the site is built once.
-pytestmark = pytest.mark.xdist_group("site")
+# The built site's tests run with `make test-site` (CI runs both it and `make test`):
+# building the site executes every page and both notebooks again, and the browser visits
+# every page, about four minutes together. They share one build, so under pytest-xdist
+# they stay in one process.
+pytestmark = [pytest.mark.site, pytest.mark.xdist_group("site")]
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 LAUNCH_ARGS = [
