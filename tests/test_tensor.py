@@ -11,13 +11,12 @@ that only backpropagates `.sum()` would feed every output a gradient of 1.
 from __future__ import annotations
 
 import gc
-import sys
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 import pytest
+from test_deep_graph import tight_recursion_limit
 
 import backprop
 from backprop import Tensor, no_grad
@@ -101,24 +100,6 @@ def distinct(rng: np.random.Generator, shape: tuple[int, ...], gap: float = 0.05
     """Entries at least `gap` apart, shuffled: no ties, no kinks within H."""
     n = int(np.prod(shape))
     return rng.permutation(np.arange(n) * gap * 3 - n * gap * 1.5 + gap / 2).reshape(shape)
-
-
-def stack_depth() -> int:
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    return depth
-
-
-@contextmanager
-def tight_recursion_limit(headroom: int = 40) -> Iterator[None]:
-    """Allow only `headroom` more Python frames than are in use now."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(stack_depth() + headroom)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 @pytest.fixture
