@@ -99,7 +99,8 @@ assert np.all(np.abs(np.bincount(y_test) - 0.25 * np.bincount(y)) <= 1)
 #
 # The network's first layer starts with weights sized for inputs of about unit size
 # (uniform in $[-\frac{1}{8}, \frac{1}{8}]$ for 64 inputs, PyTorch's default). So we
-# *standardise* each pixel: subtract its mean and divide by its standard deviation.
+# *[standardise](../../reference/glossary/#standardise)* each pixel: subtract its mean and divide by
+# its standard deviation.
 #
 # Both numbers come from the training set only, and the very same numbers are then
 # applied to the test set. Computing them on all the images would let the test set
@@ -248,10 +249,10 @@ assert test_accuracy >= 0.95
 # %% [markdown]
 # ## 8. Which digits it confuses
 #
-# A *confusion matrix* counts, for every true digit (a row) and every predicted digit
-# (a column), how many test images fall in that cell. The diagonal holds the correct
-# predictions; everything off it is a mistake, and where it lies says which digit was
-# taken for which.
+# A *[confusion matrix](../../reference/glossary/#confusion-matrix)* counts, for every true digit (a
+# row) and every predicted digit (a column), how many test images fall in that cell. The diagonal
+# holds the correct predictions; everything off it is a mistake, and where it lies says which digit
+# was taken for which.
 
 # %%
 confusion = np.zeros((10, 10), dtype=int)
