@@ -1,0 +1,815 @@
+"""Every operation of both engines, listed once.
+
+This catalogue is the single source for three things that must never disagree:
+
+- the [reference table of local derivatives](../reference/ops.md), printed from it while
+  the site is built;
+- the coverage tests (`tests/test_coverage.py`), which check each entry three ways: its
+  gradient against central differences (`gradcheck`), its value and gradient against the
+  formulas written here, and both against PyTorch in float64, always with a random,
+  non-uniform upstream gradient;
+- the completeness check, `missing_operations`, which fails when an engine has an operation
+  the catalogue does not list (or the other way round).
+
+Each entry says how the operation is written (`code`), its forward formula and its local
+derivatives (LaTeX), how to build it from the engine's inputs (`make`), the same formulas on
+plain floats or arrays (`value`, `partials` / `grads`), where to check it, and how to write
+it in PyTorch (`torch`). Importing this module needs numpy; PyTorch is imported only when a
+`torch` entry is called.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+
+from backprop import Value
+from backprop.tensor import Tensor, concatenate, cross_entropy, linear, maximum, stack
+
+__all__ = [
+    "SCALAR_OPS",
+    "TENSOR_OPS",
+    "ScalarOp",
+    "TensorOp",
+    "missing_operations",
+    "tensor_inputs",
+]
+
+
+def _torch() -> ModuleType:
+    import torch
+
+    return torch
+
+
+def _functional() -> ModuleType:
+    import torch.nn.functional
+
+    return torch.nn.functional
+
+
+def sigmoid(t: float) -> float:
+    """The logistic function on a float, written as in the table."""
+    return 1 / (1 + math.exp(-t))
+
+
+def softmax(a: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis, on a numpy array."""
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def d(x: str) -> str:
+    """The LaTeX for the gradient of the loss with respect to `x`."""
+    return rf"\partial L/\partial {x}"
+
+
+@dataclass(frozen=True)
+class ScalarOp:
+    """One operation of `Value`: how it is written, its formulas, and how to check it."""
+
+    name: str  # the method or operator that creates it
+    code: str  # how it is written
+    forward: str  # y = ... (LaTeX)
+    local: str | tuple[str, ...]  # the local derivatives (LaTeX), one per kind of operand
+    make: Callable  # builds y from Values
+    value: Callable  # the forward formula, on floats
+    partials: Callable  # the local derivatives, on floats
+    points: list[tuple[float, ...]]  # where to check
+    note: str = ""
+    torch: Callable = field(kw_only=True)  # the same operation on PyTorch tensors
+
+
+@dataclass(frozen=True)
+class TensorOp:
+    """One operation of `Tensor`: how it is written, its formulas, and how to check it."""
+
+    name: str  # the method, operator or function of the engine
+    code: str  # how it is written
+    forward: str  # Y = ... (LaTeX)
+    vjp: str | tuple[str, ...]  # the gradient of each input (LaTeX)
+    make: Callable  # builds Y from Tensors
+    value: Callable  # the forward formula, on numpy arrays
+    grads: Callable  # the VJP formula: (G, *arrays) -> one gradient per input
+    shapes: tuple[tuple[int, ...], ...]  # the shapes of the inputs to check at
+    note: str = ""
+    draw: str = "normal"  # or "positive", or "nonzero" for the last input
+    torch: Callable = field(kw_only=True)  # the same operation on PyTorch tensors
+
+
+U = r"\operatorname{unbroadcast}"
+T = r"^\mathsf{T}"
+LABELS = np.array([2, 0, 1])  # the class of each row, for cross_entropy
+
+SCALAR_OPS: list[ScalarOp] = [
+    ScalarOp(
+        "__add__",
+        "a + b",
+        "a + b",
+        (r"\partial y/\partial a = 1", r"\partial y/\partial b = 1"),
+        lambda a, b: a + b,
+        lambda a, b: a + b,
+        lambda a, b: (1, 1),
+        [(1.5, -2.0), (0.0, 3.0)],
+        torch=lambda a, b: a + b,
+    ),
+    ScalarOp(
+        "__sub__",
+        "a - b",
+        "a - b",
+        (r"\partial y/\partial a = 1", r"\partial y/\partial b = -1"),
+        lambda a, b: a - b,
+        lambda a, b: a - b,
+        lambda a, b: (1, -1),
+        [(1.5, -2.0), (0.0, 3.0)],
+        torch=lambda a, b: a - b,
+    ),
+    ScalarOp(
+        "__neg__",
+        "-a",
+        "-a",
+        r"\partial y/\partial a = -1",
+        lambda a: -a,
+        lambda a: -a,
+        lambda a: (-1,),
+        [(2.5,), (-1.0,)],
+        torch=lambda a: -a,
+    ),
+    ScalarOp(
+        "__mul__",
+        "a * b",
+        r"a \cdot b",
+        (r"\partial y/\partial a = b", r"\partial y/\partial b = a"),
+        lambda a, b: a * b,
+        lambda a, b: a * b,
+        lambda a, b: (b, a),
+        [(1.5, -2.0), (0.25, 3.0)],
+        torch=lambda a, b: a * b,
+    ),
+    ScalarOp(
+        "__truediv__",
+        "a / b",
+        r"a / b",
+        (r"\partial y/\partial a = 1/b", r"\partial y/\partial b = -a/b^2"),
+        lambda a, b: a / b,
+        lambda a, b: a / b,
+        lambda a, b: (1 / b, -a / b**2),
+        [(1.5, -2.0), (3.0, 0.5)],
+        "`b = 0` raises `ZeroDivisionError`",
+        torch=lambda a, b: a / b,
+    ),
+    ScalarOp(
+        "__pow__",
+        "a ** n",
+        r"a^n",
+        r"\partial y/\partial a = n\,a^{n-1}",
+        lambda a: a**3,
+        lambda a: a**3,
+        lambda a: (3 * a**2,),
+        [(1.5,), (-2.0,)],
+        "`n` a plain number, shown here with `n = 3`; "
+        "`a < 0` with a non-integer `n` raises `ValueError`",
+        torch=lambda a: a**3,
+    ),
+    ScalarOp(
+        "__pow__",
+        "a ** b",
+        r"a^b",
+        (r"\partial y/\partial a = b\,a^{b-1}", r"\partial y/\partial b = a^b \ln a"),
+        lambda a, b: a**b,
+        lambda a, b: a**b,
+        lambda a, b: (b * a ** (b - 1), a**b * math.log(a)),
+        [(1.5, 2.5), (0.5, -1.0)],
+        "both `Value`s; $\\partial y/\\partial b$ is taken as 0 "
+        "at `a = 0` and does not exist for `a < 0`",
+        torch=lambda a, b: a**b,
+    ),
+    ScalarOp(
+        "exp",
+        "a.exp()",
+        r"e^a",
+        r"\partial y/\partial a = e^a",
+        lambda a: a.exp(),
+        math.exp,
+        lambda a: (math.exp(a),),
+        [(0.5,), (-2.0,)],
+        "`a > 709.78` raises `OverflowError`",
+        torch=lambda a: a.exp(),
+    ),
+    ScalarOp(
+        "log",
+        "a.log()",
+        r"\ln a",
+        r"\partial y/\partial a = 1/a",
+        lambda a: a.log(),
+        math.log,
+        lambda a: (1 / a,),
+        [(0.5,), (4.0,)],
+        "`a <= 0` raises `ValueError`",
+        torch=lambda a: a.log(),
+    ),
+    ScalarOp(
+        "tanh",
+        "a.tanh()",
+        r"\tanh a",
+        r"\partial y/\partial a = 1 - \tanh^2 a",
+        lambda a: a.tanh(),
+        math.tanh,
+        lambda a: (1 - math.tanh(a) ** 2,),
+        [(0.5,), (-2.0,)],
+        torch=lambda a: a.tanh(),
+    ),
+    ScalarOp(
+        "sigmoid",
+        "a.sigmoid()",
+        r"\sigma(a) = \frac{1}{1 + e^{-a}}",
+        r"\partial y/\partial a = \sigma(a)\,(1 - \sigma(a))",
+        lambda a: a.sigmoid(),
+        sigmoid,
+        lambda a: (sigmoid(a) * (1 - sigmoid(a)),),
+        [(0.5,), (-2.0,)],
+        torch=lambda a: a.sigmoid(),
+    ),
+    ScalarOp(
+        "softplus",
+        "a.softplus()",
+        r"\ln(1 + e^a)",
+        r"\partial y/\partial a = \sigma(a)",
+        lambda a: a.softplus(),
+        lambda a: math.log1p(math.exp(a)),
+        lambda a: (sigmoid(a),),
+        [(0.5,), (-2.0,)],
+        torch=lambda a: _functional().softplus(a),
+    ),
+    ScalarOp(
+        "relu",
+        "a.relu()",
+        r"\max(0, a)",
+        r"\partial y/\partial a = 1 \text{ if } a > 0 \text{, else } 0",
+        lambda a: a.relu(),
+        lambda a: max(0.0, a),
+        lambda a: (1.0 if a > 0 else 0.0,),
+        [(0.5,), (-2.0,)],
+        "the derivative at the kink `a = 0` is taken as 0",
+        torch=lambda a: a.relu(),
+    ),
+    ScalarOp(
+        "sum",
+        "Value.sum([v1, ..., vn])",
+        r"v_1 + \dots + v_n",
+        r"\partial y/\partial v_i = 1",
+        lambda *v: Value.sum(v),
+        lambda *v: sum(v),
+        lambda *v: (1,) * len(v),
+        [(1.5, -2.0, 0.25)],
+        "one node; an optional `start` is added first",
+        torch=lambda *v: _torch().stack(v).sum(),
+    ),
+    ScalarOp(
+        "dot",
+        "Value.dot([w1, ..., wn], [x1, ..., xn], start=b)",
+        r"b + w_1 x_1 + \dots + w_n x_n",
+        (
+            r"\partial y/\partial w_i = x_i",
+            r"\partial y/\partial x_i = w_i",
+            r"\partial y/\partial b = 1",
+        ),
+        lambda b, w1, x1, w2, x2: Value.dot([w1, w2], [x1, x2], start=b),
+        lambda b, w1, x1, w2, x2: b + w1 * x1 + w2 * x2,
+        lambda b, w1, x1, w2, x2: (1, x1, w1, x2, w2),
+        [(0.5, 1.5, -2.0, 0.25, 3.0)],
+        "one node; different lengths raise `ValueError`",
+        torch=lambda b, w1, x1, w2, x2: b + _torch().stack([w1, w2]) @ _torch().stack([x1, x2]),
+    ),
+    ScalarOp(
+        "logsumexp",
+        "Value.logsumexp([v1, ..., vn])",
+        r"\ln \textstyle\sum_j e^{v_j}",
+        r"\partial y/\partial v_i = e^{v_i} / \textstyle\sum_j e^{v_j}",
+        lambda *v: Value.logsumexp(v),
+        lambda *v: math.log(sum(math.exp(t) for t in v)),
+        lambda *v: tuple(math.exp(t) / sum(math.exp(s) for s in v) for t in v),
+        [(1.5, -2.0, 0.25)],
+        "one node, computed without overflow",
+        torch=lambda *v: _torch().logsumexp(_torch().stack(v), dim=0),
+    ),
+]
+
+TENSOR_OPS: list[TensorOp] = [
+    TensorOp(
+        "__add__",
+        "a + b",
+        "A + B",
+        (rf"{d('A')} = {U}_A(G)", rf"{d('B')} = {U}_B(G)"),
+        lambda a, b: a + b,
+        lambda a, b: a + b,
+        lambda g, a, b: (g, g.sum(axis=0)),
+        ((3, 4), (4,)),
+        "`b` broadcast over the rows, so its gradient sums them",
+        torch=lambda a, b: a + b,
+    ),
+    TensorOp(
+        "__sub__",
+        "a - b",
+        "A - B",
+        (rf"{d('A')} = {U}_A(G)", rf"{d('B')} = {U}_B(-G)"),
+        lambda a, b: a - b,
+        lambda a, b: a - b,
+        lambda g, a, b: (g.sum(axis=1, keepdims=True), -g.sum(axis=0)),
+        ((3, 1), (4,)),
+        "both broadcast, each gradient summed back",
+        torch=lambda a, b: a - b,
+    ),
+    TensorOp(
+        "__mul__",
+        "a * b",
+        r"A \odot B",
+        (rf"{d('A')} = {U}_A(G \odot B)", rf"{d('B')} = {U}_B(G \odot A)"),
+        lambda a, b: a * b,
+        lambda a, b: a * b,
+        lambda g, a, b: (g * b, (g * a).sum(axis=1, keepdims=True)),
+        ((3, 4), (3, 1)),
+        torch=lambda a, b: a * b,
+    ),
+    TensorOp(
+        "__truediv__",
+        "a / b",
+        "A / B",
+        (rf"{d('A')} = {U}_A(G / B)", rf"{d('B')} = {U}_B(-G \odot A / B^2)"),
+        lambda a, b: a / b,
+        lambda a, b: a / b,
+        lambda g, a, b: (g / b, (-g * a / b**2).sum(axis=0)),
+        ((3, 4), (4,)),
+        "a zero in `b` raises `ZeroDivisionError`",
+        "nonzero",
+        torch=lambda a, b: a / b,
+    ),
+    TensorOp(
+        "__pow__",
+        "a ** n",
+        "A^n",
+        rf"{d('A')} = G \odot n A^{{n-1}}",
+        lambda a: a**3,
+        lambda a: a**3,
+        lambda g, a: (g * 3 * a**2,),
+        ((3, 4),),
+        "`n` a number, here 3",
+        torch=lambda a: a**3,
+    ),
+    TensorOp(
+        "__pow__",
+        "a ** b",
+        "A^B",
+        (rf"{d('A')} = {U}_A(G \odot B A^{{B-1}})", rf"{d('B')} = {U}_B(G \odot A^B \ln A)"),
+        lambda a, b: a**b,
+        lambda a, b: a**b,
+        lambda g, a, b: (g * b * a ** (b - 1), (g * a**b * np.log(a)).sum(axis=0)),
+        ((3, 4), (4,)),
+        "both tensors; the gradient of `b` is taken as 0 where `a = 0`; a negative `a` "
+        "with a non-integer `b` raises `ValueError`",
+        "positive",
+        torch=lambda a, b: a**b,
+    ),
+    TensorOp(
+        "__neg__",
+        "-a",
+        "-A",
+        rf"{d('A')} = -G",
+        lambda a: -a,
+        lambda a: -a,
+        lambda g, a: (-g,),
+        ((3, 4),),
+        torch=lambda a: -a,
+    ),
+    TensorOp(
+        "exp",
+        "a.exp()",
+        "e^A",
+        rf"{d('A')} = G \odot e^A",
+        lambda a: a.exp(),
+        np.exp,
+        lambda g, a: (g * np.exp(a),),
+        ((3, 4),),
+        "overflow raises `OverflowError`",
+        torch=lambda a: a.exp(),
+    ),
+    TensorOp(
+        "log",
+        "a.log()",
+        r"\ln A",
+        rf"{d('A')} = G / A",
+        lambda a: a.log(),
+        np.log,
+        lambda g, a: (g / a,),
+        ((3, 4),),
+        "an entry `<= 0` raises `ValueError`",
+        "positive",
+        torch=lambda a: a.log(),
+    ),
+    TensorOp(
+        "sqrt",
+        "a.sqrt()",
+        r"\sqrt{A}",
+        rf"{d('A')} = G / (2\sqrt{{A}})",
+        lambda a: a.sqrt(),
+        np.sqrt,
+        lambda g, a: (g / (2 * np.sqrt(a)),),
+        ((3, 4),),
+        "a negative entry raises `ValueError`, and so does a nonzero gradient reaching "
+        "an entry `a = 0`",
+        "positive",
+        torch=lambda a: a.sqrt(),
+    ),
+    TensorOp(
+        "tanh",
+        "a.tanh()",
+        r"\tanh A",
+        rf"{d('A')} = G \odot (1 - \tanh^2 A)",
+        lambda a: a.tanh(),
+        np.tanh,
+        lambda g, a: (g * (1 - np.tanh(a) ** 2),),
+        ((3, 4),),
+        torch=lambda a: a.tanh(),
+    ),
+    TensorOp(
+        "sigmoid",
+        "a.sigmoid()",
+        r"\sigma(A) = 1 / (1 + e^{-A})",
+        rf"{d('A')} = G \odot \sigma(A) \odot (1 - \sigma(A))",
+        lambda a: a.sigmoid(),
+        lambda a: 1 / (1 + np.exp(-a)),
+        lambda g, a: (g * np.exp(-a) / (1 + np.exp(-a)) ** 2,),
+        ((3, 4),),
+        "no overflow for any finite `a`",
+        torch=lambda a: a.sigmoid(),
+    ),
+    TensorOp(
+        "relu",
+        "a.relu()",
+        r"\max(0, A)",
+        rf"{d('A')} = G \odot [A > 0]",
+        lambda a: a.relu(),
+        lambda a: np.where(a > 0, a, 0.0),
+        lambda g, a: (g * (a > 0),),
+        ((3, 4),),
+        "0 at the kink `a = 0`",
+        torch=lambda a: a.relu(),
+    ),
+    TensorOp(
+        "abs",
+        "a.abs(), abs(a)",
+        r"\lvert A \rvert",
+        rf"{d('A')} = G \odot \operatorname{{sign}}(A)",
+        lambda a: abs(a),
+        lambda a: np.where(a > 0, a, -a),
+        lambda g, a: (g * np.where(a > 0, 1.0, -1.0),),
+        ((3, 4),),
+        "0 at the kink `a = 0`",
+        torch=lambda a: abs(a),
+    ),
+    TensorOp(
+        "clip",
+        "a.clip(low, high)",
+        r"\min(\max(A, l), h)",
+        rf"{d('A')} = G \odot [l \le A \le h]",
+        lambda a: a.clip(-0.5, 0.5),
+        lambda a: np.minimum(np.maximum(a, -0.5), 0.5),
+        lambda g, a: (g * ((a >= -0.5) & (a <= 0.5)),),
+        ((3, 4),),
+        "here `low = -0.5`, `high = 0.5`; either may be left out; at a bound the gradient passes",
+        torch=lambda a: a.clamp(-0.5, 0.5),
+    ),
+    TensorOp(
+        "maximum",
+        "maximum(a, b)",
+        r"\max(A, B)",
+        (rf"{d('A')} = {U}_A(G \odot [A > B])", rf"{d('B')} = {U}_B(G \odot [A < B])"),
+        maximum,
+        lambda a, b: np.where(a > b, a, b),
+        lambda g, a, b: (g * (a > b), (g * (a < b)).sum(axis=0)),
+        ((3, 4), (4,)),
+        "entry by entry; at a tie each side gets $G/2$",
+        torch=lambda a, b: _torch().maximum(a, b),
+    ),
+    TensorOp(
+        "__matmul__",
+        "a @ b",
+        "AB",
+        (rf"{d('A')} = G B{T}", rf"{d('B')} = A{T} G"),
+        lambda a, b: a @ b,
+        lambda a, b: np.einsum("ij,jk->ik", a, b),
+        lambda g, a, b: (g @ b.T, a.T @ g),
+        ((3, 4), (4, 2)),
+        "two matrices ([page 13](../tutorial/13-matrix-gradients.md))",
+        torch=lambda a, b: a @ b,
+    ),
+    TensorOp(
+        "__matmul__",
+        "a @ b",
+        rf"a{T} B",
+        (rf"{d('a')} = B g", rf"{d('B')} = a g{T}"),
+        lambda a, b: a @ b,
+        lambda a, b: np.einsum("j,jk->k", a, b),
+        lambda g, a, b: (b @ g, np.outer(a, g)),
+        ((4,), (4, 2)),
+        "a vector and a matrix",
+        torch=lambda a, b: a @ b,
+    ),
+    TensorOp(
+        "__matmul__",
+        "a @ b",
+        "A b",
+        (rf"{d('A')} = g b{T}", rf"{d('b')} = A{T} g"),
+        lambda a, b: a @ b,
+        lambda a, b: np.einsum("ij,j->i", a, b),
+        lambda g, a, b: (np.outer(g, b), a.T @ g),
+        ((3, 4), (4,)),
+        "a matrix and a vector",
+        torch=lambda a, b: a @ b,
+    ),
+    TensorOp(
+        "__matmul__",
+        "a @ b",
+        r"a \cdot b",
+        (rf"{d('a')} = g\, b", rf"{d('b')} = g\, a"),
+        lambda a, b: a @ b,
+        lambda a, b: np.sum(a * b),
+        lambda g, a, b: (g * b, g * a),
+        ((4,), (4,)),
+        "two vectors: $Y$ is one number",
+        torch=lambda a, b: a @ b,
+    ),
+    TensorOp(
+        "__matmul__",
+        "a @ b",
+        r"Y_k = A_k B",
+        (rf"{d('A_k')} = G_k B{T}", rf"{d('B')} = \textstyle\sum_k A_k{T} G_k"),
+        lambda a, b: a @ b,
+        lambda a, b: np.einsum("kij,jl->kil", a, b),
+        lambda g, a, b: (g @ b.T, np.einsum("kij,kil->jl", a, g)),
+        ((2, 3, 4), (4, 2)),
+        "a batch of matrices $A_k$: batch axes broadcast, and are summed back",
+        torch=lambda a, b: a @ b,
+    ),
+    TensorOp(
+        "sum",
+        "a.sum()",
+        r"\textstyle\sum_{ij} A_{ij}",
+        rf"{d('A_{ij}')} = g",
+        lambda a: a.sum(),
+        lambda a: sum(a.ravel().tolist()),
+        lambda g, a: (np.full(a.shape, g),),
+        ((3, 4),),
+        "all axes",
+        torch=lambda a: a.sum(),
+    ),
+    TensorOp(
+        "sum",
+        "a.sum(axis=0)",
+        r"Y_j = \textstyle\sum_i A_{ij}",
+        rf"{d('A_{ij}')} = G_j",
+        lambda a: a.sum(axis=0),
+        lambda a: a[0] + a[1] + a[2],
+        lambda g, a: (np.tile(g, (3, 1)),),
+        ((3, 4),),
+        "any `axis` or tuple of axes; `keepdims=True` keeps them with size 1",
+        torch=lambda a: a.sum(dim=0),
+    ),
+    TensorOp(
+        "mean",
+        "a.mean(axis=1, keepdims=True)",
+        r"Y_{i1} = \tfrac{1}{n} \textstyle\sum_j A_{ij}",
+        rf"{d('A_{ij}')} = G_{{i1}} / n",
+        lambda a: a.mean(axis=1, keepdims=True),
+        lambda a: a.sum(axis=1, keepdims=True) / 4,
+        lambda g, a: (np.tile(g / 4, (1, 4)),),
+        ((3, 4),),
+        "$n$ the number of entries averaged, here 4; any `axis`, `keepdims`",
+        torch=lambda a: a.mean(dim=1, keepdim=True),
+    ),
+    TensorOp(
+        "max",
+        "a.max(axis=1)",
+        r"Y_i = \max_j A_{ij}",
+        rf"{d('A_{ij}')} = G_i\,[A_{{ij}} = Y_i]",
+        lambda a: a.max(axis=1),
+        lambda a: np.array([max(row) for row in a]),
+        lambda g, a: (g[:, None] * (a == a.max(axis=1, keepdims=True)),),
+        ((3, 4),),
+        "any `axis`, `keepdims`; tied maxima share $G_i$ equally",
+        torch=lambda a: a.amax(dim=1),
+    ),
+    TensorOp(
+        "reshape",
+        "a.reshape(2, 6)",
+        r"A \text{ in a new shape}",
+        rf"{d('A')} = G \text{{ in }} A\text{{'s shape}}",
+        lambda a: a.reshape(2, 6),
+        lambda a: np.array(a.ravel().tolist()).reshape(2, 6),
+        lambda g, a: (g.reshape(a.shape),),
+        ((3, 4),),
+        torch=lambda a: a.reshape(2, 6),
+    ),
+    TensorOp(
+        "transpose",
+        "a.transpose(1, 2, 0)",
+        r"Y_{jki} = A_{ijk}",
+        rf"{d('A_{ijk}')} = G_{{jki}}",
+        lambda a: a.transpose(1, 2, 0),
+        lambda a: np.einsum("ijk->jki", a),
+        lambda g, a: (np.einsum("jki->ijk", g),),
+        ((2, 3, 4),),
+        "any order of the axes; none given reverses them",
+        torch=lambda a: a.permute(1, 2, 0),
+    ),
+    TensorOp(
+        "T",
+        "a.T",
+        rf"A{T}",
+        rf"{d('A')} = G{T}",
+        lambda a: a.T,
+        lambda a: np.einsum("ij->ji", a),
+        lambda g, a: (g.T,),
+        ((3, 4),),
+        "a property: all axes reversed",
+        torch=lambda a: a.T,
+    ),
+    TensorOp(
+        "__getitem__",
+        "a[1:, ::2]",
+        r"\text{the entries picked}",
+        rf"{d('A')} = G \text{{ at the places picked, 0 elsewhere}}",
+        lambda a: a[1:, ::2],
+        lambda a: np.array([[a[i, j] for j in (0, 2)] for i in (1, 2)]),
+        lambda g, a: (np.vstack([np.zeros(4), np.insert(g, [1, 2], 0.0, axis=1)]),),  # 0 between
+        ((3, 4),),
+        "slices, integers, `None`, `...`, as in numpy",
+        torch=lambda a: a[1:, ::2],
+    ),
+    TensorOp(
+        "__getitem__",
+        "a[[0, 2, 0]]",
+        r"\text{rows 0, 2 and 0 again}",
+        rf"{d('A')} = \text{{each row's }} G\text{{s added up}}",
+        lambda a: a[[0, 2, 0]],
+        lambda a: np.stack([a[0], a[2], a[0]]),
+        lambda g, a: (np.stack([g[0] + g[2], np.zeros(4), g[1]]),),
+        ((3, 4),),
+        "integer arrays and boolean masks; an entry picked twice gets both $G$s",
+        torch=lambda a: a[[0, 2, 0]],
+    ),
+    TensorOp(
+        "concatenate",
+        "concatenate([a, b], axis=1)",
+        r"[A \; B]",
+        (rf"{d('A')} = G_{{:, :n}}", rf"{d('B')} = G_{{:, n:}}"),
+        lambda a, b: concatenate([a, b], axis=1),
+        lambda a, b: np.hstack([a, b]),
+        lambda g, a, b: (g[:, :2], g[:, 2:]),
+        ((3, 2), (3, 4)),
+        "$n$ the width of `a`, here 2; any `axis`, any number of tensors",
+        torch=lambda a, b: _torch().cat([a, b], dim=1),
+    ),
+    TensorOp(
+        "stack",
+        "stack([a, b])",
+        r"Y_0 = A,\ Y_1 = B",
+        (rf"{d('A')} = G_0", rf"{d('B')} = G_1"),
+        lambda a, b: stack([a, b]),
+        lambda a, b: np.array([a, b]),
+        lambda g, a, b: (g[0], g[1]),
+        ((3, 4), (3, 4)),
+        "a new axis; any `axis`, any number of tensors",
+        torch=lambda a, b: _torch().stack([a, b]),
+    ),
+    TensorOp(
+        "softmax",
+        "a.softmax()",
+        r"S_{ij} = e^{A_{ij}} / \textstyle\sum_k e^{A_{ik}}",
+        rf"{d('A_{ij}')} = S_{{ij}} \big(G_{{ij}} - \textstyle\sum_k G_{{ik}} S_{{ik}}\big)",
+        lambda a: a.softmax(),
+        lambda a: np.exp(a) / np.exp(a).sum(axis=1, keepdims=True),
+        lambda g, a: (softmax(a) * (g - (g * softmax(a)).sum(axis=1, keepdims=True)),),
+        ((3, 4),),
+        "along `axis` (the last by default), without overflow",
+        torch=lambda a: a.softmax(dim=-1),
+    ),
+    TensorOp(
+        "log_softmax",
+        "a.log_softmax()",
+        r"A_{ij} - \ln \textstyle\sum_k e^{A_{ik}}",
+        rf"{d('A_{ij}')} = G_{{ij}} - S_{{ij}} \textstyle\sum_k G_{{ik}}",
+        lambda a: a.log_softmax(),
+        lambda a: a - np.log(np.exp(a).sum(axis=1, keepdims=True)),
+        lambda g, a: (g - softmax(a) * g.sum(axis=1, keepdims=True),),
+        ((3, 4),),
+        "$S$ the softmax; along `axis`, without overflow",
+        torch=lambda a: a.log_softmax(dim=-1),
+    ),
+    TensorOp(
+        "linear",
+        "linear(x, w, b)",
+        rf"X W{T} + b",
+        (rf"{d('X')} = G W", rf"{d('W')} = G{T} X", rf"{d('b')} = \textstyle\sum_i G_{{i:}}"),
+        linear,
+        lambda x, w, b: np.einsum("ij,kj->ik", x, w) + b,
+        lambda g, x, w, b: (g @ w, g.T @ x, g.sum(axis=0)),
+        ((3, 4), (2, 4), (2,)),
+        "one node; `w` of shape (out, in) as in PyTorch; `b` may be left out",
+        torch=lambda x, w, b: _functional().linear(x, w, b),
+    ),
+    TensorOp(
+        "cross_entropy",
+        "cross_entropy(z, y)",
+        r"\tfrac{1}{N} \textstyle\sum_i \big(\ln \sum_j e^{Z_{ij}} - Z_{i y_i}\big)",
+        rf"{d('Z')} = \tfrac{{g}}{{N}} \big(S - \operatorname{{onehot}}(y)\big)",
+        lambda z: cross_entropy(z, LABELS),
+        lambda z: np.mean([np.log(np.exp(z[i]).sum()) - z[i, c] for i, c in enumerate(LABELS)]),
+        lambda g, z: (g / 3 * (softmax(z) - np.eye(4)[LABELS]),),
+        ((3, 4),),
+        f"one node; `y` the integer class of each row, here {LABELS.tolist()}; $S$ the "
+        "softmax of `z`; $N$ the number of rows",
+        torch=lambda z: _functional().cross_entropy(z, _torch().from_numpy(LABELS)),
+    ),
+]
+
+
+def tensor_inputs(op: TensorOp, rng: np.random.Generator) -> list[np.ndarray]:
+    """Random inputs of the shapes `op` is checked at, kept inside its domain."""
+    arrays = [rng.normal(size=shape) for shape in op.shapes]
+    if op.draw == "positive":
+        arrays = [np.abs(x) + 0.5 for x in arrays]
+    elif op.draw == "nonzero":
+        arrays[-1] = np.sign(arrays[-1]) * (np.abs(arrays[-1]) + 0.5)
+    return arrays
+
+
+# What is public on the engines but is not an operation that builds a node.
+SCALAR_NOT_OPERATIONS = {"backward", "from_op"}
+SCALAR_OPERATORS = {"__add__", "__sub__", "__neg__", "__mul__", "__truediv__", "__pow__"}
+TENSOR_NOT_OPERATIONS = {
+    # facts about a tensor, the backward pass and its bookkeeping, Python's own methods
+    *("shape", "ndim", "size", "dtype", "is_leaf", "item", "numpy", "detach"),
+    *("backward", "retain_grad", "zero_grad", "__init__", "__repr__", "__len__"),
+    "__pos__",  # +a is a itself: no node
+    "from_op",  # the constructor for operations of your own
+    # functions that compute nothing in the graph
+    *("is_grad_enabled", "no_grad", "topological_order", "unbroadcast"),
+}
+TENSOR_SAME_NODE_AS = {  # 2 * a calls a.__rmul__(2), which builds the node of Tensor(2) * a
+    "__radd__": "__add__",
+    "__rsub__": "__sub__",
+    "__rmul__": "__mul__",
+    "__rtruediv__": "__truediv__",
+    "__rpow__": "__pow__",
+    "__rmatmul__": "__matmul__",
+    "__abs__": "abs",  # abs(a) is a.abs()
+}
+
+
+def scalar_operations() -> set[str]:
+    """The names of every operation `Value` has, found by looking at the class."""
+    public = {
+        n
+        for n in vars(Value)
+        if not n.startswith("_") and callable(getattr(Value, n)) and n not in SCALAR_NOT_OPERATIONS
+    }
+    return public | SCALAR_OPERATORS
+
+
+def tensor_operations() -> set[str]:
+    """The names of every operation of `Tensor` and of `backprop.tensor`'s functions."""
+    import backprop.tensor as engine
+
+    members = {
+        name
+        for name, member in vars(Tensor).items()
+        if (callable(member) or isinstance(member, property))
+        and (name.startswith("__") or not name.startswith("_"))
+    }
+    functions = {
+        name
+        for name, member in vars(engine).items()
+        if inspect.isfunction(member)
+        and member.__module__ == engine.__name__
+        and not name.startswith("_")
+    }
+    if functions | {"Tensor"} != set(engine.__all__):
+        raise AssertionError(f"backprop.tensor's public functions and __all__ differ: {functions}")
+    return {TENSOR_SAME_NODE_AS.get(n, n) for n in members | functions} - TENSOR_NOT_OPERATIONS
+
+
+def missing_operations() -> dict[str, set[str]]:
+    """What the engines and the catalogue disagree on; every set is empty when all is well."""
+    scalar, tensor = {op.name for op in SCALAR_OPS}, {op.name for op in TENSOR_OPS}
+    return {
+        "scalar engine only": scalar_operations() - scalar,
+        "scalar catalogue only": scalar - scalar_operations(),
+        "tensor engine only": tensor_operations() - tensor,
+        "tensor catalogue only": tensor - tensor_operations(),
+    }
