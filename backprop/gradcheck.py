@@ -35,11 +35,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar
 
-import numpy as np
-
-from backprop import scalar, tensor
+from backprop import scalar
+from backprop._numpy import numpy as np  # None without numpy: then only Values are checked
 from backprop.scalar import Value
-from backprop.tensor import Tensor, no_grad
+
+if np is None:
+    from backprop._numpy import NoTensor as Tensor
+else:
+    from backprop import tensor
+    from backprop.tensor import Tensor, no_grad
 
 __all__ = ["GradcheckError", "gradcheck", "numerical_derivative"]
 
@@ -612,7 +616,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 # --- shared by both engines -------------------------------------------------------------
 
-_Y = TypeVar("_Y", float, np.ndarray)
+_Y = TypeVar("_Y", float, "np.ndarray")
 
 
 def _central(at: Callable[[float], _Y], x: float, eps: float) -> _Y:
@@ -626,6 +630,8 @@ def _central(at: Callable[[float], _Y], x: float, eps: float) -> _Y:
 
 def _disagree(analytic: Any, numeric: Any, atol: float, rtol: float) -> Any:
     """Where `|analytic - numeric| > atol + rtol * |numeric|` (or either is NaN)."""
+    if isinstance(analytic, numbers.Real) and isinstance(numeric, numbers.Real):
+        return not abs(analytic - numeric) <= atol + rtol * abs(numeric)  # no numpy needed
     return ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
 
 

@@ -34,21 +34,28 @@ assert scores.shape == (2, 1)
 assert [p.shape for p in model.parameters()] == [(16, 2), (16,), (1, 16), (1,)]
 ```
 
-Both families draw their initial weights from a `numpy.random.Generator`, so the same
-`seed` gives the same network, and both share `parameters()`, `zero_grad()` and
-`set_parameters()` from `Module`.
+Both families draw their initial weights from numpy's default random generator, so the
+same `seed` gives the same network, and both share `parameters()`, `zero_grad()` and
+`set_parameters()` from `Module`. The scalar modules need no numpy: for an int seed they
+draw from a pure-Python copy of that generator, which gives the same numbers bit for bit.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeAlias, overload
 
-import numpy as np
-
+from backprop import _random
+from backprop._numpy import missing
+from backprop._numpy import numpy as np  # None without numpy: only the scalar modules work
 from backprop.scalar import Value
-from backprop.tensor import Tensor, linear
+
+if np is None:
+    from backprop._numpy import NoTensor as Tensor
+else:
+    from backprop.tensor import Tensor, linear
 
 __all__ = [
     "ACTIVATIONS",
@@ -66,11 +73,9 @@ __all__ = [
 #: Names accepted by `activation=`; `"linear"` (or `None`) applies nothing.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
-Seed: TypeAlias = int | np.random.Generator | None
+Seed: TypeAlias = "int | np.random.Generator | None"
 #: A trainable parameter: a scalar-engine `Value` or a `Tensor` that requires gradients.
 Parameter: TypeAlias = Value | Tensor
-
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Module:
@@ -157,9 +162,24 @@ def _check_activation(activation: str | None) -> str:
 
 
 def _check_size(name: str, n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
     return int(n)
+
+
+def _uniform_source(seed: Seed) -> _random.Generator | np.random.Generator:
+    """What the scalar modules draw their weights from: a numpy `Generator` passed in, or
+    for an int or `None` the pure-Python copy of `numpy.random.default_rng(seed)`."""
+    if isinstance(seed, _random.Generator) or (
+        np is not None and isinstance(seed, np.random.Generator)
+    ):
+        return seed
+    return _random.Generator(seed)
+
+
+def _uniforms(rng: _random.Generator | np.random.Generator, n: int) -> list[float]:
+    """`n` initial weights, uniform in `[-1, 1]`."""
+    return [float(u) for u in rng.uniform(-1, 1, n)]
 
 
 def _as_values(x: Sequence[Value | float], n: int) -> list[Value]:
@@ -184,8 +204,8 @@ class Neuron(Module):
     ) -> None:
         self.nin = _check_size("nin", nin)
         self.activation = _check_activation(activation)
-        rng = np.random.default_rng(seed)
-        self.w = [Value(float(u), f"{label}w{i}") for i, u in enumerate(rng.uniform(-1, 1, nin))]
+        rng = _uniform_source(seed)
+        self.w = [Value(u, f"{label}w{i}") for i, u in enumerate(_uniforms(rng, nin))]
         self.b = Value(0.0, f"{label}b")
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
@@ -232,7 +252,7 @@ class Layer(Module):
         self.nin = _check_size("nin", nin)
         self.nout = _check_size("nout", nout)
         self.activation = _check_activation(activation)
-        rng = np.random.default_rng(seed)
+        rng = _uniform_source(seed)
         self.neurons = [
             Neuron(nin, activation, seed=rng, label=f"{label}n{j}.") for j in range(nout)
         ]
@@ -278,7 +298,7 @@ class MLP(Module):
         sizes = [self.nin] + [_check_size("a layer size", n) for n in nouts]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation)
-        rng = np.random.default_rng(seed)
+        rng = _uniform_source(seed)
         last = len(nouts) - 1
         self.layers = [
             Layer(
@@ -318,11 +338,12 @@ def _as_tensor(x: object) -> Tensor:
 
 
 def _check_dtype(dtype: object) -> np.dtype:
+    float_dtypes = (np.dtype(np.float32), np.dtype(np.float64))
     try:
         checked = np.dtype(dtype)
     except TypeError:
         checked = None
-    if checked is None or checked not in _FLOAT_DTYPES:
+    if checked is None or checked not in float_dtypes:
         raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
     return checked
 
@@ -349,8 +370,8 @@ class Linear(Module):
         bias: Add a learnable bias `b` (default `True`).
         seed: An int or a `numpy.random.Generator` for the initial weights (the weight is
             drawn first, then the bias). `None` draws fresh entropy.
-        dtype: `np.float64` (default) or `np.float32`; the parameters, outputs and
-            gradients all keep it.
+        dtype: `np.float64` (the default, spelt `"float64"`) or `np.float32`; the
+            parameters, outputs and gradients all keep it.
 
     ```python
     import numpy as np
@@ -387,8 +408,10 @@ class Linear(Module):
         bias: bool = True,
         *,
         seed: Seed = None,
-        dtype: object = np.float64,
+        dtype: object = "float64",
     ) -> None:
+        if np is None:
+            raise missing("nn.Linear")
         self.in_features = _check_size("in_features", in_features)
         self.out_features = _check_size("out_features", out_features)
         if not isinstance(bias, bool):

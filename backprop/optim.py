@@ -42,16 +42,20 @@ assert opt.m[0].dtype == np.float32 and opt.v[0].dtype == np.float32
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Iterable
 from typing import TypeAlias
 
-import numpy as np
-
+from backprop._numpy import numpy as np  # None without numpy: then every parameter is a Value
 from backprop.nn import Parameter, _clear_grad
 from backprop.scalar import Value
-from backprop.tensor import Tensor
+
+if np is None:
+    from backprop._numpy import NoTensor as Tensor
+else:
+    from backprop.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -113,18 +117,20 @@ def _grad(p: Parameter, i: int) -> State | None:
 
 def _copy(x: State) -> State:
     """A copy we own of a gradient (a float needs none)."""
-    return x.copy() if isinstance(x, np.ndarray) else x
+    return x.copy() if np is not None and isinstance(x, np.ndarray) else x
 
 
 def _sqrt(x: State) -> State:
-    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
+    return np.sqrt(x) if np is not None and isinstance(x, np.ndarray) else math.sqrt(x)
 
 
 def _check_finite(params: list[Parameter]) -> None:
     """Raise if a parameter is no longer finite. For a tensor, the sum of its squares (one
     BLAS call) is finite unless an entry is NaN or infinite or the sum overflows; only
     then are its entries looked at one by one."""
-    with np.errstate(over="ignore", invalid="ignore"):  # once for all parameters: it costs
+    # One np.errstate for all parameters, not one each; nothing to silence without numpy.
+    quiet = contextlib.nullcontext() if np is None else np.errstate(over="ignore", invalid="ignore")
+    with quiet:
         for i, p in enumerate(params):
             if isinstance(p, Tensor):
                 flat = p.data.reshape(-1)
