@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def mutate():
+    sys.path.insert(0, str(ROOT / "tools"))  # mutate.py imports its neighbour, reports.py
     spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

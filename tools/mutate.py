@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
-import hashlib
 import json
 import os
 import re
@@ -37,8 +36,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from reports import ENGINE_SOURCES, sources_sha256
+
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = ("backprop/scalar.py", "backprop/tensor.py")
+ENGINES = ENGINE_SOURCES
 DOCS = "docs"
 TIMEOUT = 600  # seconds for one mutant's run
 
@@ -423,14 +424,6 @@ def run_mutant(tree: Path, mutant: Mutant, tests: list[str]) -> None:
     mutant.caught_by = caught_by if failed else ""
 
 
-def sources_hash(root: Path) -> str:
-    """A hash of the engine sources, stored in the report to tell when it is stale."""
-    digest = hashlib.sha256()
-    for file in ENGINES:
-        digest.update((root / file).read_bytes())
-    return digest.hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=int, default=0, help="run only N mutants, spread evenly")
@@ -507,7 +500,8 @@ def summarize(mutants: list[Mutant], seconds: float) -> dict:
                 f"  SURVIVED {m.file}:{m.line} [{m.op}] {m.description} (ran {m.tests_run} blocks)"
             )
     return {
-        "sources_sha256": sources_hash(ROOT),
+        "sources": list(ENGINES),
+        "sources_sha256": sources_sha256(ROOT, ENGINES),
         "date": time.strftime("%Y-%m-%d"),
         "seconds": round(seconds),
         "counts": counts,
