@@ -1,0 +1,312 @@
+"""The build-time side of the Run buttons, without a browser (runs in `make test`).
+
+`hooks/run_blocks.py` decides which code blocks the reader's browser can run and chains
+them as the tests do; `hooks/browser_runner.py` is the Python the browser runs;
+`tools/fetch_pyodide.py` fetches the runtime. The browser tests are in
+tests/test_run_in_browser.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import browser_runner  # noqa: E402
+import run_blocks  # noqa: E402
+
+TUTORIAL = sorted((ROOT / "docs" / "tutorial").glob("*.md"))
+
+PAGE = textwrap.dedent(
+    """\
+    # A page
+
+    ```python
+    from backprop import Value
+
+    x = Value(2.0)
+    print((x * x).data)
+    ```
+
+    ```{.python continuation}
+    y = x + 1
+    ```
+
+    ```python
+    import numpy as np
+
+    print(np.zeros(2))
+    ```
+
+    ```{.python continuation}
+    print("after numpy")
+    ```
+
+    ```python exec="on" source="above" result="text" session="s"
+    import math
+
+    r = math.sqrt(4.0)
+    ```
+
+    ```python exec="on" html="1" session="s"
+    print("<b>hidden</b>")
+    ```
+
+    !!! note
+
+        ```python exec="on" source="above" result="text" session="s"
+        print(r)
+        ```
+
+    ```{.python notest reason="an example of a failure"}
+    raise ValueError
+    ```
+
+    ```python
+    from backprop import Tensor
+    ```
+
+    ```python
+    import backprop
+
+    print(backprop.tensor.Tensor)
+    ```
+    """
+)
+
+
+def _by_line(blocks: list[run_blocks.Block]) -> dict[int, run_blocks.Block]:
+    return {b.line: b for b in blocks}
+
+
+def test_a_scalar_block_is_runnable_and_a_numpy_block_is_not() -> None:
+    blocks = run_blocks.page_blocks(PAGE)
+    assert [b.runnable for b in blocks] == [
+        True,  # Value only
+        True,  # continues it
+        False,  # numpy
+        False,  # continues the numpy block
+        True,  # session s: math
+        True,  # hidden, but runnable (the next block runs after it)
+        True,  # in an admonition, after the two
+        False,  # notest
+        False,  # Tensor
+        False,  # backprop.tensor through an attribute
+    ]
+    assert blocks[2].reason == "it needs numpy"
+    assert blocks[3].reason == "a block it runs after needs numpy"
+    assert "notest" in blocks[7].reason
+    assert "tensor engine" in blocks[8].reason and "tensor engine" in blocks[9].reason
+
+
+def test_chains_follow_continuations_and_sessions() -> None:
+    blocks = run_blocks.page_blocks(PAGE)
+    assert blocks[1].prelude == [0]
+    assert blocks[3].prelude == [2]
+    assert blocks[5].prelude == [4] and not blocks[5].shown
+    assert blocks[6].prelude == [4, 5] and blocks[6].code == "print(r)\n"
+    assert blocks[0].prelude == blocks[4].prelude == []
+
+
+@pytest.mark.parametrize(
+    ("code", "missing"),
+    [
+        ("import math, random, itertools\nfrom backprop import Value, draw", None),
+        ("from backprop.nn import MLP, Neuron\nfrom backprop.optim import SGD", None),
+        ("from backprop.losses import mse\nfrom backprop.gradcheck import gradcheck", None),
+        ("from backprop.nn import Linear", "nn.Linear, a tensor module (numpy)"),
+        ("import matplotlib.pyplot as plt", "matplotlib"),
+        ("from backprop.figures import figure_html", "build-time figures (matplotlib)"),
+        ("from backprop import datasets", "backprop.datasets (numpy)"),
+        ("import subprocess", "the module subprocess, which the browser's Python lacks"),
+        ("import requests", "the module requests, which the browser's Python lacks"),
+        ("def f(:\n", "Python that does not parse (invalid syntax, line 1)"),
+    ],
+)
+def test_what_the_browser_lacks(code: str, missing: str | None) -> None:
+    assert run_blocks.missing_in_browser(code) == missing
+
+
+def _nonblank(source: str) -> list[str]:
+    return [line for line in source.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("path", TUTORIAL, ids=lambda p: p.stem)
+def test_chains_are_what_the_tests_run(path: Path) -> None:
+    """For every block, prelude + code is the source its pytest test runs, line for line."""
+    import docs_harness
+    from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
+
+    text = path.read_text("utf8")
+    tests = list(
+        extract_fence_tests(
+            docs_harness.FenceParser(), text, 0, path, "md", FenceSyntax.superfences
+        )
+    )
+    blocks = _by_line(run_blocks.page_blocks(text))
+    assert {t.start_line for t in tests} == {
+        b.line for b in blocks.values() if b.reason != ("it is not run by the tests (notest)")
+    }
+    for test in tests:
+        key = (docs_harness._key_text(text), test.start_line)
+        harness = [s for _, s in docs_harness._SESSION_PREFIXES.get(key, [])] + [test.source]
+        block = blocks[test.start_line]
+        hook = [blocks_code for blocks_code in _codes(text, block)]
+        assert _nonblank("\n".join(hook)) == _nonblank("\n".join(harness)), block.line
+
+
+def _codes(text: str, block: run_blocks.Block) -> list[str]:
+    blocks = run_blocks.page_blocks(text)
+    return [blocks[i].code for i in block.prelude] + [block.code]
+
+
+def test_the_tutorial_has_runnable_blocks_on_its_scalar_pages() -> None:
+    counts = {
+        p.stem[:2]: sum(b.runnable for b in run_blocks.page_blocks(p.read_text())) for p in TUTORIAL
+    }
+    assert counts["05"] >= 10 and counts["03"] >= 10
+    assert counts["14"] == 0  # broadcasting: numpy throughout
+
+
+HTML = (
+    '<p>x</p><div class="language-python highlight"><pre><span></span><code>'
+    '<span class="kn">import</span> <span class="nn">numpy</span> <span class="k">as</span> np\n\n'
+    "print(np.zeros(2))\n</code></pre></div>"
+    '<div class="language-python highlight"><pre><span></span><code>'
+    "x = 1 &lt; 2\n</code></pre></div>"
+)
+
+
+def test_mark_html_marks_runnable_blocks_and_notes_the_others() -> None:
+    page = "```python\nimport numpy as np\n\nprint(np.zeros(2))\n```\n\n```python\nx = 1 < 2\n```\n"
+    blocks = run_blocks.page_blocks(page)
+    marked, unmatched = run_blocks.mark_html(HTML, blocks, playground=1)
+    assert unmatched == []
+    assert marked.count("data-bp-block") == 1
+    assert 'data-bp-block="1" data-bp-playground>' in marked
+    assert '<p class="bp-run-note">Runs at build time only: it needs numpy.</p>' in marked
+
+
+def test_mark_html_reports_a_block_it_cannot_find() -> None:
+    blocks = run_blocks.page_blocks("```python\nprint('shown differently')\n```\n")
+    marked, unmatched = run_blocks.mark_html(HTML, blocks)
+    assert marked == HTML and [b.index for b in unmatched] == [0]
+
+
+def test_page_data_points_at_the_runtime_from_the_page() -> None:
+    blocks = run_blocks.page_blocks(PAGE)
+    script = run_blocks.page_data(blocks, "tutorial/05-chain-rule/", {"version": "1"})
+    data = json.loads(script.split(">", 1)[1].rsplit("<", 1)[0].replace("<\\/", "</"))
+    assert data["base"] == "../../assets/pyodide/"
+    assert set(data["blocks"]) == {"0", "1", "4", "5", "6"}
+    assert run_blocks.page_data(blocks, "", None).count('"base":"assets/pyodide/"') == 1
+    assert "</b>" not in script  # a closing tag in the code cannot end the <script>
+
+
+# --- what the browser runs ----------------------------------------------------------
+
+
+def _run(prelude: list[str], code: str) -> tuple[bool, str]:
+    out: list[str] = []
+    ok = browser_runner.run_block(prelude, code, out.append)
+    return ok, "".join(out)
+
+
+def test_run_block_prints_only_the_blocks_own_output() -> None:
+    ok, out = _run(["x = 2\nprint('from the earlier block')\n"], "print(x * 21)\n")
+    assert (ok, out) == (True, "42\n")
+
+
+def test_run_block_shows_the_traceback_of_the_block_only() -> None:
+    ok, out = _run([], "def f(x):\n    return 1 / x\n\nf(0)\n")
+    assert not ok
+    assert out.startswith("Traceback (most recent call last):\n")
+    assert 'File "<this block>", line 4' in out and "return 1 / x" in out
+    assert out.endswith("ZeroDivisionError: division by zero\n")
+    assert "browser_runner" not in out
+
+
+def test_run_block_says_when_an_earlier_block_raised() -> None:
+    ok, out = _run(["raise KeyError('gone')\n"], "print('never')\n")
+    assert not ok and out.startswith("An earlier block that this one runs after raised:")
+    assert "KeyError: 'gone'" in out and "never" not in out
+
+
+def test_run_block_reports_a_syntax_error() -> None:
+    ok, out = _run([], "print(1\n")
+    assert not ok and "SyntaxError" in out
+
+
+def test_run_block_refuses_code_that_is_not_text() -> None:
+    with pytest.raises(TypeError, match="as strings"):
+        browser_runner.run_block([1], "x", print)  # type: ignore[list-item]
+
+
+def test_the_playground_needs_a_value_named_L() -> None:
+    out: list[str] = []
+    result = json.loads(browser_runner.playground("x = 3\n", out.append))
+    assert result == {"ok": False} and "L is nothing" in "".join(out)
+
+
+# --- fetching the runtime ---------------------------------------------------------
+
+
+def _integrity(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def _tarball(names: tuple[str, ...]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in names:
+            data = name.encode()
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_fetch_checks_the_pinned_integrity() -> None:
+    fetch = run_blocks.fetch_pyodide
+    data = b"not the tarball"
+    fetch.check_integrity(data, _integrity(data))
+    with pytest.raises(fetch.FetchError, match="does not match its pinned integrity"):
+        fetch.check_integrity(data)
+    with pytest.raises(fetch.FetchError, match="unsupported integrity"):
+        fetch.check_integrity(data, "md5-abc")
+    assert fetch.INTEGRITY.startswith("sha512-") and len(fetch.INTEGRITY) == 95
+
+
+def test_unpack_keeps_the_browser_files(tmp_path: Path) -> None:
+    fetch = run_blocks.fetch_pyodide
+    dist = tmp_path / "dist"
+    fetch.unpack(_tarball((*fetch.FILES, "console.html")), dist)
+    assert sorted(p.name for p in dist.iterdir()) == sorted(fetch.FILES)
+    assert fetch.is_present(dist)
+    with pytest.raises(fetch.FetchError, match=r"has no package/pyodide\.asm\.mjs"):
+        fetch.unpack(_tarball(("pyodide.mjs",)), tmp_path / "other")
+    with pytest.raises(fetch.FetchError, match="not a gzipped tar"):
+        fetch.unpack(b"junk", tmp_path / "other")
+
+
+def test_fetch_soft_never_fails_the_build(tmp_path: Path) -> None:
+    """--soft with a tarball that fails its check exits 0 and says how to get the runtime."""
+    bad = tmp_path / "pyodide.tgz"
+    bad.write_bytes(_tarball(("pyodide.mjs",)))
+    script = ROOT / "tools" / "fetch_pyodide.py"
+    args = [sys.executable, str(script), "--force", "--tarball", str(bad)]
+    hard = subprocess.run(args, capture_output=True, text=True)
+    soft = subprocess.run([*args, "--soft"], capture_output=True, text=True)
+    assert hard.returncode == 1 and "pinned integrity" in hard.stderr
+    assert soft.returncode == 0 and "make pyodide" in soft.stderr
