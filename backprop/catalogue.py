@@ -84,6 +84,11 @@ class ScalarOp:
     note: str = ""
     torch: Callable = field(kw_only=True)  # the same operation on PyTorch tensors
 
+    @property
+    def id(self) -> str:
+        """A name for this entry that no other entry has, for test ids and reports."""
+        return f"{self.name}-{self.code}"
+
 
 @dataclass(frozen=True)
 class TensorOp:
@@ -100,6 +105,12 @@ class TensorOp:
     note: str = ""
     draw: str = "normal"  # or "positive", or "nonzero" for the last input
     torch: Callable = field(kw_only=True)  # the same operation on PyTorch tensors
+
+    @property
+    def id(self) -> str:
+        """A name for this entry that no other entry has: `@` has a row per kind of operand."""
+        shapes = ",".join("x".join(map(str, s)) for s in self.shapes)
+        return f"{self.name}-{self.code}-{shapes}"
 
 
 U = r"\operatorname{unbroadcast}"

@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 RTOL = 1e-9  # float64 against float64: only rounding may differ
 
 scalar_cases = [
-    pytest.param(op, point, id=f"{op.name}-{op.code}-{i}")
+    pytest.param(op, point, id=f"{op.id}-{i}")
     for op in SCALAR_OPS
     for i, point in enumerate(op.points)
 ]
-tensor_cases = [pytest.param(op, id=f"{op.name}-{op.code}") for op in TENSOR_OPS]
+tensor_cases = [pytest.param(op, id=op.id) for op in TENSOR_OPS]
 
 
 def test_the_catalogue_lists_every_operation_of_both_engines() -> None:
@@ -59,6 +59,11 @@ def test_the_reference_tables_are_printed_from_the_catalogue() -> None:
     assert page.count("for op in SCALAR_OPS:") == 1 and page.count("for op in TENSOR_OPS:") == 1
     # No second, hand-written list of operations on the page.
     assert not re.search(r"^\s*(Scalar|Tensor)?Op\(", page, flags=re.MULTILINE)
+
+
+def test_every_entry_has_an_id_of_its_own() -> None:
+    for ops in (SCALAR_OPS, TENSOR_OPS):
+        assert len({op.id for op in ops}) == len(ops)
 
 
 def test_every_entry_has_formulas_for_the_table() -> None:
