@@ -40,6 +40,12 @@ and their product, which is what the backward pass adds to the operand's `.grad`
 value used by several operations gets one label per use, and its `.grad` is the sum of
 their products.
 
+Two more options draw one moment of the backward pass, as the step-through of
+[`backprop.stepper`][backprop.stepper.backward_steps] does: `grads` gives the gradients
+to show instead of the nodes' own (a value missing from it shows none yet), and
+`highlight` marks the node being processed, its operation and the arrows into it (class
+`bp-current`); with `show_flow=True` only those arrows are then labelled.
+
 ```python
 import xml.etree.ElementTree as ET
 
@@ -69,6 +75,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from backprop.scalar import Value
 
 __all__ = ["draw"]
@@ -137,6 +145,9 @@ _FLOW_FILL = "#fff0ec"
 _FLOW_STROKE = "#e8a898"
 _FLOW_TEXT = "#8a1d0c"
 
+# The node being processed (highlight=): a strong orange-red outline, and its arrows.
+_CURRENT = "#e4572e"
+
 
 def draw(
     value: Value,
@@ -147,6 +158,8 @@ def draw(
     title: str | None = None,
     max_nodes: int = 500,
     precision: int = 4,
+    highlight: Value | None = None,
+    grads: Mapping[Value, float] | None = None,
 ) -> str:
     """Draw the computation graph that produced `value` as an SVG string.
 
@@ -166,6 +179,12 @@ def draw(
             slow to lay out.
         precision: Digits after the decimal point of data and grad (numbers of
             magnitude `>= 1e5` or `< 1e-3` use scientific notation).
+        highlight: A node of the graph to mark as the one being processed: its box, its
+            operation and the arrows into that operation are outlined (class
+            `bp-current`), and with `show_flow=True` only those arrows are labelled.
+        grads: The gradient to show for each value instead of its `.grad` (and to use as
+            the upstream gradient of `show_flow`'s labels); a value missing from it shows
+            no gradient yet. Nothing is written to the nodes.
 
     Returns:
         The markup of an `<svg>` element, with `width`, `height` and `viewBox` set and
@@ -175,8 +194,9 @@ def draw(
     Raises:
         TypeError: If `value` is not a `Value` or an option has the wrong type.
         ValueError: If the graph is too big for `max_nodes`, `rankdir` is not `"LR"`,
-            `max_nodes` or `precision` is out of range, or `show_flow` is asked for
-            without `show_grad`.
+            `max_nodes` or `precision` is out of range, `show_flow` or `grads` is asked
+            for without `show_grad`, or `highlight` or a key of `grads` is not a node of
+            the graph.
 
     ```python
     from backprop import Value, draw
@@ -194,7 +214,7 @@ def draw(
     assert ">1 × 0.42 = 0.42<" in flow  # into tanh: dy/dy = 1, times 1 - tanh(1)**2
     ```
     """
-    from backprop.scalar import Value, topological_order
+    from backprop.scalar import Value
 
     if not isinstance(value, Value):
         raise TypeError(f"draw() expects a backprop Value, got {type(value).__name__}")
@@ -220,15 +240,23 @@ def draw(
             bounds = f">= {low}" if high is None else f"between {low} and {high}"
             raise ValueError(f"{name} must be {bounds}, got {option}")
 
-    values = topological_order(value)
-    if len(values) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(values)} values, more than max_nodes={max_nodes}: "
-            "too many to draw readably. Draw a smaller expression (a single neuron "
-            "rather than a whole network), or raise max_nodes."
-        )
+    values = _values(value, max_nodes)
+    members = set(values)
+    if highlight is not None and (not isinstance(highlight, Value) or highlight not in members):
+        raise ValueError("highlight must be a node of the graph being drawn (or None)")
+    grad_of = None
+    if grads is not None:
+        if not show_grad:
+            raise ValueError("grads gives the gradients to show: it needs show_grad=True")
+        grad_of = _checked_grads(grads, members).get
     graph = _build(
-        values, show_grad, precision, max_lanes=_LANES_PER_NODE * max_nodes, flow=show_flow
+        values,
+        show_grad,
+        precision,
+        max_lanes=_LANES_PER_NODE * max_nodes,
+        flow=show_flow,
+        grad_of=grad_of,
+        flow_into=highlight,
     )
     _order(graph)
     _place(graph)
@@ -247,7 +275,82 @@ def draw(
                 "; each arrow into an operation is labelled upstream gradient × local "
                 "derivative = the gradient sent back along it"
             )
-    return _render(graph, title)
+        if highlight is not None:
+            title += f"; highlighted: {_name(highlight)}"
+    return _render(graph, title, current=highlight)
+
+
+def _values(value: Value, max_nodes: int) -> list[Value]:
+    """The nodes of `value`'s graph in topological order, or an error if too many."""
+    from backprop.scalar import topological_order
+
+    values = topological_order(value)
+    if len(values) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(values)} values, more than max_nodes={max_nodes}: "
+            "too many to draw readably. Draw a smaller expression (a single neuron "
+            "rather than a whole network), or raise max_nodes."
+        )
+    return values
+
+
+def _checked_grads(grads: object, members: set[Value]) -> dict[Value, float]:
+    """`grads` as a dict of floats, checked: every key a node of the graph."""
+    from collections.abc import Mapping
+
+    if not isinstance(grads, Mapping):
+        raise TypeError(
+            f"grads must be a mapping from Values to numbers, got {type(grads).__name__}"
+        )
+    checked = {}
+    for v, g in grads.items():
+        if v not in members:
+            raise ValueError(f"grads has a key that is not a node of the graph: {v!r}")
+        if isinstance(g, bool) or not isinstance(g, int | float):
+            raise TypeError(f"grads[{_name(v)}] must be a number, got {type(g).__name__}")
+        checked[v] = float(g)
+    return checked
+
+
+def _frames(
+    value: Value,
+    frames: Sequence[tuple[Value | None, Mapping[Value, float]]],
+    final: Mapping[Value, float],
+    titles: Sequence[str],
+    precision: int = 4,
+    max_nodes: int = 500,
+) -> list[str]:
+    """One drawing per moment of a backward pass, all with the same layout.
+
+    Each frame is `(highlight, grads)`, drawn as `draw(value, show_flow=True,
+    highlight=..., grads=...)` would, except that every frame keeps the layout of the
+    whole pass: room is made for the labels of every arrow (those of `final`, the
+    gradients at the end, which are the ones shown when an arrow is labelled) and for
+    the widest number of any frame, so nothing moves from one frame to the next.
+    """
+    values = _values(value, max_nodes)
+    widest = max(
+        (_text_units(_format(g, precision)) for _, grads in frames for g in grads.values()),
+        default=0.0,
+    )
+    graph = _build(
+        values,
+        True,
+        precision,
+        max_lanes=_LANES_PER_NODE * max_nodes,
+        flow=True,
+        grad_of=final.get,
+        widest=widest,
+    )
+    _order(graph)
+    _place(graph)
+    _place_flows(graph)
+    out = []
+    for (highlight, grads), title in zip(frames, titles, strict=True):
+        for v, i in graph.index.items():
+            graph.nodes[i].texts = _value_texts(v, True, precision, grads.get(v))
+        out.append(_render(graph, title, current=highlight, only_current=True))
+    return out
 
 
 # --- the graph to lay out -------------------------------------------------------------
@@ -280,12 +383,28 @@ class _Graph:
     flows: list[tuple[str, str] | None] = field(default_factory=list)
     flow_boxes: dict[int, tuple[float, float, float, float]] = field(default_factory=dict)
     runs: dict[int, float] = field(default_factory=dict)  # straight start of a fanning arrow
+    index: dict[Value, int] = field(default_factory=dict)  # each Value's box
+    op_of: dict[Value, int] = field(default_factory=dict)  # each non-leaf Value's operation
 
 
 def _build(
-    values: list[Value], show_grad: bool, precision: int, max_lanes: int, flow: bool = False
+    values: list[Value],
+    show_grad: bool,
+    precision: int,
+    max_lanes: int,
+    flow: bool = False,
+    grad_of: Callable[[Value], float | None] | None = None,
+    flow_into: Value | None = None,
+    widest: float = 0.0,
 ) -> _Graph:
-    """Make the value and operation nodes, assign columns, add lanes."""
+    """Make the value and operation nodes, assign columns, add lanes.
+
+    `grad_of` gives the gradient shown for a value (None: none yet; by default its
+    `.grad`); with `flow_into`, only the arrows into that value's operation are labelled;
+    `widest` is the least width of the numbers, in characters.
+    """
+    if grad_of is None:
+        grad_of = _own_grad
     nodes: list[_Node] = []
     index: dict[Value, int] = {}  # Value -> its node (Values hash by identity)
     op_of: dict[Value, int] = {}  # non-leaf Value -> its operation node
@@ -300,13 +419,14 @@ def _build(
             edges.extend((index[c], op) for c in v._children)
             edges.append((op, len(nodes)))
             if flow:
+                upstream = grad_of(v) if flow_into is None or v is flow_into else None
                 flows.extend(
-                    _flow_texts(v, child, local, precision)
+                    None if upstream is None else _flow_texts(v, child, local, precision, upstream)
                     for child, local in zip(v._children, v._local, strict=True)
                 )
                 flows.append(None)
         index[v] = len(nodes)
-        nodes.append(_Node("value", texts=_value_texts(v, show_grad, precision)))
+        nodes.append(_Node("value", texts=_value_texts(v, show_grad, precision, grad_of(v))))
         nodes[-1].col = nodes[op_of[v]].col + 1 if v._children else 0
     # Leaves move right, next to their first consumer.
     first_use: dict[int, int] = {}
@@ -322,7 +442,8 @@ def _build(
     # line up like in a table; a box with a label has a cell for it on the left.
     rows = 2 if show_grad else 1
     digits = max(
-        _text_units(n.texts[k]) for n in nodes if n.kind == "value" for k in ("data", "grad")
+        widest,
+        max(_text_units(n.texts[k]) for n in nodes if n.kind == "value" for k in ("data", "grad")),
     )
     numbers_width = 2 * _PAD + (4 + 1.5 + digits) * _CHAR
     fan_in = [0] * len(nodes)
@@ -373,27 +494,37 @@ def _build(
     columns: list[list[int]] = [[] for _ in range(max(n.col for n in nodes) + 1)]
     for i, node in enumerate(nodes):
         columns[node.col].append(i)
-    return _Graph(nodes, arrows, columns, index[values[-1]], rows, flows=flows)
+    graph = _Graph(nodes, arrows, columns, index[values[-1]], rows, flows=flows)
+    graph.index, graph.op_of = index, op_of
+    return graph
 
 
-def _value_texts(v: Value, show_grad: bool, precision: int) -> dict[str, str]:
+def _own_grad(v: Value) -> float:
+    return v.grad
+
+
+def _value_texts(v: Value, show_grad: bool, precision: int, grad: float | None) -> dict[str, str]:
+    """The texts of a value's box; `grad` is the gradient shown (None: none yet)."""
     label = _clean(str(v.label or ""))
     if len(label) > _MAX_LABEL:
         label = label[: _MAX_LABEL - 1] + "…"
-    data, grad = _format(v.data, precision), _format(v.grad, precision)
-    tip = f"{_clean(str(v.label or '')) or 'Value'} | data {v.data!r}" + (
-        f" | grad {v.grad!r}" if show_grad else ""
-    )
-    return {"label": label, "data": data, "grad": grad if show_grad else "", "tip": tip}
+    data = _format(v.data, precision)
+    shown = "" if grad is None else _format(grad, precision)
+    tip = f"{_clean(str(v.label or '')) or 'Value'} | data {v.data!r}"
+    if show_grad:
+        tip += " | grad not computed yet" if grad is None else f" | grad {grad!r}"
+    return {"label": label, "data": data, "grad": shown if show_grad else "", "tip": tip}
 
 
-def _flow_texts(out: Value, child: Value, local: float | None, precision: int) -> tuple[str, str]:
+def _flow_texts(
+    out: Value, child: Value, local: float | None, precision: int, g: float
+) -> tuple[str, str]:
     """The label of the arrow child -> out's operation, and its tooltip.
 
-    The label reads `upstream × local = gradient`: `out.grad`, `d out / d child`, and
-    their product, computed exactly as `backward()` computes it (`local * out.grad`).
+    The label reads `upstream × local = gradient`: `g` (the gradient of `out`),
+    `d out / d child`, and their product, computed exactly as `backward()` computes it
+    (`local * g`).
     """
-    g = out.grad
     up = _compact(g, precision)
     names = f"from {_name(out)} back to {_name(child)}"
     if local is None:
@@ -697,11 +828,22 @@ def _spread(wanted: list[float], weights: list[float], gaps: list[float]) -> lis
 # --- SVG ------------------------------------------------------------------------------
 
 
-def _render(graph: _Graph, title: str) -> str:
+def _render(
+    graph: _Graph, title: str, current: Value | None = None, only_current: bool = False
+) -> str:
+    """The SVG of a laid-out graph; `current` is the highlighted node (see `draw`), and
+    then only the labels of the arrows into its operation are shown (with
+    `only_current`, none at all when there is no `current`)."""
     nodes = graph.nodes
+    current_box = current_op = -1
+    flow_boxes = graph.flow_boxes
+    if current is not None or only_current:
+        current_box = -1 if current is None else graph.index[current]
+        current_op = -1 if current is None else graph.op_of.get(current, -1)
+        flow_boxes = {k: b for k, b in flow_boxes.items() if graph.arrows[k][-1] == current_op}
     width = max(n.x + n.width / 2 for n in nodes) + _MARGIN
     height = max(n.y + n.height / 2 for n in nodes) + _MARGIN
-    for left, top, w, h in graph.flow_boxes.values():
+    for left, top, w, h in graph.flow_boxes.values():  # all of them: the same size each frame
         width = max(width, left + w + _MARGIN)
         height = max(height, top + h + _MARGIN)
     w, h = _num(math.ceil(width)), _num(math.ceil(height))
@@ -721,25 +863,37 @@ def _render(graph: _Graph, title: str) -> str:
             longest[path[0]] = k
         longest.setdefault(path[0], k)
     heads = []
+    current_lines, current_heads = [], []
     for k, path in enumerate(graph.arrows):
         shared = len(path) > 2 and longest[path[0]] != k
         line, head = _arrow(
             graph, path, arrivals[k], from_last_lane=shared, run=graph.runs.get(k, 0.0)
         )
+        if path[-1] == current_op:  # drawn last, over the others
+            current_lines.append(line)
+            current_heads.append(head)
+            continue
         out.append(f'<path class="bp-edge" d="{line}"/>')
         heads.append(head)
     out.append("</g>")
     out.append(f'<g class="bp-arrows" fill="{_EDGE}">')
     out.extend(f'<path class="bp-arrow" d="{head}"/>' for head in heads)
     out.append("</g>")
+    if current_lines:
+        out.append(f'<g class="bp-current" fill="none" stroke="{_CURRENT}" stroke-width="2.4">')
+        out.extend(f'<path class="bp-edge bp-current" d="{line}"/>' for line in current_lines)
+        out.append("</g>")
+        out.append(f'<g class="bp-current" fill="{_CURRENT}">')
+        out.extend(f'<path class="bp-arrow bp-current" d="{head}"/>' for head in current_heads)
+        out.append("</g>")
     for i, node in enumerate(nodes):
         if node.kind == "value":
-            out.append(_value_svg(graph, node, root=i == graph.root))
+            out.append(_value_svg(graph, node, root=i == graph.root, current=i == current_box))
         elif node.kind == "op":
-            out.append(_op_svg(node))
-    if graph.flow_boxes:
+            out.append(_op_svg(node, current=i == current_op))
+    if flow_boxes:
         out.append('<g class="bp-flows">')
-        out.extend(_flow_svg(graph.flows[k], graph.flow_boxes[k]) for k in sorted(graph.flow_boxes))  # type: ignore[arg-type]
+        out.extend(_flow_svg(graph.flows[k], flow_boxes[k]) for k in sorted(flow_boxes))  # type: ignore[arg-type]
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -811,12 +965,15 @@ def _arrow(
     return " ".join(d), head
 
 
-def _value_svg(graph: _Graph, node: _Node, root: bool) -> str:
+def _value_svg(graph: _Graph, node: _Node, root: bool, current: bool = False) -> str:
     left, top = node.x - node.width / 2, node.y - node.height / 2
     right = left + node.width
     lw = node.label_width
     cls = "bp-value bp-root" if root else "bp-value"
     stroke_width = "2.2" if root else "1.3"
+    stroke = _VALUE_STROKE
+    if current:
+        cls, stroke, stroke_width = cls + " bp-current", _CURRENT, "3"
     parts = [
         f'<g class="{cls}">',
         f"<title>{_esc(node.texts['tip'])}</title>",
@@ -856,7 +1013,7 @@ def _value_svg(graph: _Graph, node: _Node, root: bool) -> str:
         )
     parts.append(
         f'<rect x="{_num(left)}" y="{_num(top)}" width="{_num(node.width)}" '
-        f'height="{_num(node.height)}" rx="6" fill="none" stroke="{_VALUE_STROKE}" '
+        f'height="{_num(node.height)}" rx="6" fill="none" stroke="{stroke}" '
         f'stroke-width="{stroke_width}"/>'
     )
     parts.append("</g>")
@@ -880,15 +1037,18 @@ def _flow_svg(flow: tuple[str, str], where: tuple[float, float, float, float]) -
     )
 
 
-def _op_svg(node: _Node) -> str:
+def _op_svg(node: _Node, current: bool = False) -> str:
     radius = min(node.width, node.height) / 2
+    cls, stroke, stroke_width = "bp-op", _OP_STROKE, "1.3"
+    if current:
+        cls, stroke, stroke_width = "bp-op bp-current", _CURRENT, "2.6"
     return "\n".join(
         [
-            '<g class="bp-op">',
+            f'<g class="{cls}">',
             f"<title>{_esc(node.texts['tip'])}</title>",
             f'<rect x="{_num(node.x - node.width / 2)}" y="{_num(node.y - node.height / 2)}" '
             f'width="{_num(node.width)}" height="{_num(node.height)}" rx="{_num(radius)}" '
-            f'fill="{_OP_FILL}" stroke="{_OP_STROKE}" stroke-width="1.3"/>',
+            f'fill="{_OP_FILL}" stroke="{stroke}" stroke-width="{stroke_width}"/>',
             f'<text x="{_num(node.x)}" y="{_num(node.y + 0.35 * _OP_FONT)}" '
             f'text-anchor="middle" font-family="{_SANS}" font-size="{_num(_OP_FONT)}" '
             f'font-weight="bold" fill="{_OP_TEXT}">{_esc(node.texts["symbol"])}</text>',

@@ -799,3 +799,74 @@ def test_flow_options_are_checked():
 
 def test_flow_on_a_leaf_has_no_labels():
     assert "bp-flow" not in draw(Value(1.0, label="x"), show_flow=True)
+
+
+# --- one moment of the backward pass: highlight= and grads= -----------------------------
+
+
+def current(svg: str) -> list[ET.Element]:
+    return groups(parse(svg), "bp-current")
+
+
+def test_highlight_marks_the_node_its_operation_and_the_arrows_into_it():
+    L = draft_graph()
+    L.backward()
+    d = L._children[0]
+    svg = draw(L, highlight=d)
+    marked = current(svg)
+    classes = [g.get("class") for g in marked]
+    assert "bp-value bp-current" in classes and "bp-op bp-current" in classes
+    assert texts(next(g for g in marked if "bp-value" in g.get("class")))[0] == "d"
+    assert svg.count('class="bp-edge bp-current"') == 2  # e -> +, c -> +
+    assert svg.count('class="bp-arrow bp-current"') == 2
+    assert "highlighted: d" in parse(svg).find(f"{SVG}title").text
+    leaf = draw(L, highlight=L._children[1])  # f, a leaf: only its box
+    assert [g.get("class") for g in current(leaf)] == ["bp-value bp-current"]
+    assert draw(L, highlight=None) == draw(L)
+
+
+def test_highlight_with_flow_labels_only_the_arrows_into_its_operation():
+    L = draft_graph()
+    L.backward()
+    e = L._children[0]._children[0]
+    labels = [texts(g)[0] for g in groups(parse(draw(L, show_flow=True, highlight=e)), "bp-flow")]
+    assert labels == ["-2 × (-3) = 6", "-2 × 2 = -4"]
+
+
+def test_grads_are_shown_instead_of_the_nodes_own_and_nothing_is_written():
+    L = draft_graph()
+    nodes = topological_order(L)
+    a = nodes[0]
+    svg = draw(L, grads={L: 1.0, a: 6.5})
+    tips = {texts(g)[0]: g.find(f"{SVG}title").text for g in groups(parse(svg), "bp-value")}
+    assert tips["L"].endswith("| grad 1.0") and tips["a"].endswith("| grad 6.5")
+    assert tips["b"].endswith("| grad not computed yet")  # missing: no gradient yet
+    shown = {texts(g)[0]: texts(g) for g in groups(parse(svg), "bp-value")}
+    assert shown["a"][-2:] == ["grad", "6.5000"] and shown["b"][-2:] == ["grad", ""]  # empty
+    assert all(v.grad == 0.0 for v in nodes)  # untouched
+    flow = draw(L, show_flow=True, grads={L: 1.0})  # labels only where the upstream is known
+    assert [texts(g)[0] for g in groups(parse(flow), "bp-flow")] == ["1 × (-2) = -2", "1 × 4 = 4"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"highlight": Value(1.0)}, ValueError, "highlight must be a node of the graph"),
+        ({"highlight": 1.0}, ValueError, "highlight must be a node of the graph"),
+        ({"grads": [1.0]}, TypeError, "grads must be a mapping"),
+        ({"grads": {Value(1.0): 1.0}}, ValueError, "not a node of the graph"),
+        ({"grads": "x"}, TypeError, "grads must be a mapping"),
+        ({"grads": {}, "show_grad": False}, ValueError, "needs show_grad=True"),
+    ],
+)
+def test_highlight_and_grads_are_checked(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        draw(draft_graph(), **kwargs)
+
+
+def test_a_gradient_that_is_not_a_number_is_refused():
+    L = draft_graph()
+    with pytest.raises(TypeError, match=r"grads\[L\] must be a number, got str"):
+        draw(L, grads={L: "1"})
+    with pytest.raises(TypeError, match=r"grads\[L\] must be a number, got bool"):
+        draw(L, grads={L: True})

@@ -38,6 +38,7 @@ MODULES = [
     "backprop.tensor",
     "backprop.gradcheck",
     "backprop.draw",
+    "backprop.stepper",
     "backprop.nn",
     "backprop.optim",
     "backprop.losses",
