@@ -2,10 +2,10 @@
 
 A child interpreter blocks numpy before importing backprop (a finder put first on
 `sys.meta_path` makes every `import numpy` raise ModuleNotFoundError), then trains a tiny
-MLP with SGD and uses the losses, gradcheck and draw; the tensor engine must then fail
-with an ImportError that names numpy. The pure-Python random generator behind the scalar
-modules must give the numbers numpy gives, so that a seeded network is the same with numpy
-and without it.
+MLP with SGD and uses the losses, gradcheck, draw and the stepper; the tensor engine must
+then fail with an ImportError that names numpy. The pure-Python random generator behind
+the scalar modules must give the numbers numpy gives, so that a seeded network is the
+same with numpy and without it.
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ CHILD = textwrap.dedent(
     report["numerical"] = numerical_derivative(lambda x: x**3, 2.0)
     svg = draw(a * b + a)
     report["svg"] = svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    from backprop.stepper import backward_steps, stepper_html  # what the playground runs
+
+    report["steps"] = [step.node for step in backward_steps(a * b + a)]
+    report["stepper"] = stepper_html(a * b, title="t").count('class="bp-stepper-frame"')
     report["layer"] = len(Layer(3, 2, seed=1)([1.0, 2.0, 3.0]))
     report["neuron"] = Neuron(2, seed=2)([1.0, -1.0]).data
     report["sequential"] = len(Sequential(Layer(2, 2, seed=0)).parameters())
@@ -122,6 +126,8 @@ def test_the_scalar_package_trains_a_network_without_numpy(child: dict) -> None:
     assert child["gradcheck"] is True
     assert abs(child["numerical"] - 12.0) < 1e-6
     assert child["svg"] is True
+    assert child["steps"][0] == "" and child["steps"][-2:] == ["b", "a"]
+    assert child["stepper"] == 4
     assert child["layer"] == 2 and child["sequential"] == 6
     assert 0.0 < child["adam"] < 0.5
     assert child["modules"] == []  # nothing of numpy got imported
