@@ -379,9 +379,13 @@ TENSOR_OPS: list[TensorOp] = [
         (rf"{d('A')} = {U}_A(G \odot B A^{{B-1}})", rf"{d('B')} = {U}_B(G \odot A^B \ln A)"),
         lambda a, b: a**b,
         lambda a, b: a**b,
-        lambda g, a, b: (g * b * a ** (b - 1), (g * a**b * np.log(a)).sum(axis=0)),
-        ((3, 4), (4,)),
-        "both tensors; the gradient of `b` is taken as 0 where `a = 0`; a negative `a` "
+        lambda g, a, b: (
+            (g * b * a ** (b - 1)).sum(axis=1, keepdims=True),
+            (g * a**b * np.log(a)).sum(axis=0),
+        ),
+        ((3, 1), (4,)),
+        "both tensors, both broadcast here; the gradient of `b` is taken as 0 where `a = 0`; "
+        "a negative `a` "
         "with a non-integer `b` raises `ValueError`",
         "positive",
         torch=lambda a, b: a**b,
@@ -502,9 +506,9 @@ TENSOR_OPS: list[TensorOp] = [
         (rf"{d('A')} = {U}_A(G \odot [A > B])", rf"{d('B')} = {U}_B(G \odot [A < B])"),
         maximum,
         lambda a, b: np.where(a > b, a, b),
-        lambda g, a, b: (g * (a > b), (g * (a < b)).sum(axis=0)),
-        ((3, 4), (4,)),
-        "entry by entry; at a tie each side gets $G/2$",
+        lambda g, a, b: ((g * (a > b)).sum(axis=1, keepdims=True), (g * (a < b)).sum(axis=0)),
+        ((3, 1), (4,)),
+        "entry by entry, both broadcast here; at a tie each side gets $G/2$",
         torch=lambda a, b: _torch().maximum(a, b),
     ),
     TensorOp(
