@@ -145,7 +145,8 @@ def stepper_html(root: Value, *, title: str) -> str:
             f'<li class="bp-stepper-frame" data-step="{k}" data-node="{esc(step.node)}" '
             f'data-label="{esc(shown)}">'
         )
-        out.append(f'<p class="bp-stepper-heading">{esc(shown[:1].upper() + shown[1:])}</p>')
+        heading = step.node or "Before the backward pass"  # labels keep their case
+        out.append(f'<p class="bp-stepper-heading">{esc(heading)}</p>')
         out.append(f'<figure class="bp-figure bp-graph">{step.svg}</figure>')
         out.append(f'<div class="bp-stepper-text"><p>{esc(first)}</p>')
         if edges:

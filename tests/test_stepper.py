@@ -334,6 +334,8 @@ def test_the_html_holds_every_frame_in_order_without_javascript() -> None:
         for line in step.text.split("\n"):
             assert line in text
     assert page.index(steps[1].svg) < page.index(steps[2].svg)
+    headings = re.findall(r'<p class="bp-stepper-heading">([^<]*)</p>', page)
+    assert headings == ["Before the backward pass", *[s.node for s in steps[1:]]]
     assert "<ol" in page and "<script" not in page and "hidden" not in page
 
 
