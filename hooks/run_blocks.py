@@ -145,6 +145,8 @@ class Block:
     info: str
     code: str
     prelude: list[int] = field(default_factory=list)  # indices of the blocks run first
+    # Hidden figure blocks of the chain that the browser leaves out (see _only_draws).
+    skipped: list[int] = field(default_factory=list)
     runnable: bool = False
     reason: str = ""  # why not, when not runnable
 
@@ -238,15 +240,106 @@ def page_blocks(markdown: str) -> list[Block]:
         if any(f.startswith("fixture:") for f in block.flags):
             block.reason = "it uses a pytest fixture"
             continue
-        for index in [*block.prelude, block.index]:
+        chain = [*block.prelude, block.index]
+        for position, index in enumerate(chain):
             missing = missing_in_browser(blocks[index].code)
-            if missing:
-                here = "it needs" if index == block.index else "a block it runs after needs"
-                block.reason = f"{here} {missing}"
-                break
+            if not missing:
+                continue
+            later = [blocks[i].code for i in chain[position + 1 :]]
+            if index != block.index and _only_draws(blocks[index], later):
+                block.skipped.append(index)
+                continue
+            here = "it needs" if index == block.index else "a block it runs after needs"
+            block.reason = f"{here} {missing}"
+            block.skipped = []
+            break
         else:
             block.runnable = True
+            block.prelude = [i for i in block.prelude if i not in block.skipped]
     return blocks
+
+
+def _only_draws(block: Block, later: list[str]) -> bool:
+    """Whether the browser may leave `block` out of a chain: a figure the page hides.
+
+    True for a markdown-exec block that shows only its output (a figure drawn at build
+    time), binds no name that the later blocks of the chain read, and changes no object
+    (no attribute or item assignment, no `backward()`, `append()` and the like). Leaving it out must
+    not change what they print: tests/test_run_hook.py runs every such chain both ways
+    under CPython and compares.
+    """
+    if block.shown:
+        return False
+    try:
+        tree = ast.parse(block.code)
+        if _mutates(tree):
+            return False
+        bound = _bound(tree)
+        # A name a later block reads but also binds itself (a loop variable, say) is taken
+        # as its own; the CPython comparison in the tests catches a read before the binding.
+        wanted: set[str] = set()
+        for code in later:
+            tree = ast.parse(code)
+            loads = {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+            wanted |= loads - _bound(tree)
+    except SyntaxError:
+        return False
+    return not (bound & wanted)
+
+
+# Methods that change the object they are called on (or, for backward, its graph's grads).
+_MUTATORS = frozenset(
+    [
+        "backward",
+        "zero_grad",
+        "step",
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "update",
+        "setdefault",
+        "sort",
+        "reverse",
+        "add",
+        "discard",
+    ]
+)
+
+
+def _mutates(tree: ast.Module) -> bool:
+    """Whether the code may change an object it did not make itself (conservatively)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, ast.Delete | ast.Global | ast.Nonlocal):
+            return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MUTATORS
+        ):
+            return True
+    return False
+
+
+def _bound(tree: ast.Module) -> set[str]:
+    """Names a module's top level binds (assignments, loops, imports, defs, with ... as)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,7 +408,7 @@ def mark_html(
 
 
 def page_data(blocks: list[Block], page_url: str, runtime: dict[str, str] | None) -> str:
-    """The JSON that run.js reads: where the runtime is and each runnable block's chain."""
+    """The data run.js reads, as JSON in an attribute: where the runtime is, each block's chain."""
     folder = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url)
     base = posixpath.relpath(ASSETS, folder or ".")
     needed = {i for b in blocks if b.runnable for i in (b.index, *b.prelude)}
@@ -329,8 +422,10 @@ def page_data(blocks: list[Block], page_url: str, runtime: dict[str, str] | None
             if b.index in needed
         },
     }
-    text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    return f'<script type="application/json" class="bp-run-data">{text}</script>'
+    # In an attribute, not a <script>: Material's instant navigation drops the scripts of
+    # the page it swaps in.
+    text = html.escape(json.dumps(data, separators=(",", ":")), quote=True)
+    return f'<div class="bp-run-data" hidden data-bp-run="{text}"></div>'
 
 
 # ---------------------------------------------------------------------------------------

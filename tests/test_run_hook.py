@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -168,7 +170,7 @@ def test_chains_are_what_the_tests_run(path: Path) -> None:
 
 def _codes(text: str, block: run_blocks.Block) -> list[str]:
     blocks = run_blocks.page_blocks(text)
-    return [blocks[i].code for i in block.prelude] + [block.code]
+    return [blocks[i].code for i in sorted([*block.prelude, *block.skipped])] + [block.code]
 
 
 def test_the_tutorial_has_runnable_blocks_on_its_scalar_pages() -> None:
@@ -177,6 +179,85 @@ def test_the_tutorial_has_runnable_blocks_on_its_scalar_pages() -> None:
     }
     assert counts["05"] >= 10 and counts["03"] >= 10
     assert counts["14"] == 0  # broadcasting: numpy throughout
+
+
+_BOTH_WAYS = """
+import contextlib, io, json, sys
+results = []
+for chain, code in json.loads(sys.stdin.read()):
+    ns = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for source in chain:
+            exec(source, ns)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code, ns)
+    results.append(out.getvalue())
+print(json.dumps(results))
+"""
+
+
+def test_leaving_out_hidden_figures_changes_no_output() -> None:
+    """Each block prints the same after its whole chain and after the chain the browser runs.
+
+    The browser leaves hidden figure blocks out of a chain (they need matplotlib); the hook
+    decides that from the code alone, so every such chain is run both ways here.
+    """
+    cases, where = [], []
+    for path in TUTORIAL:
+        blocks = run_blocks.page_blocks(path.read_text("utf8"))
+        for block in (b for b in blocks if b.skipped):
+            whole = sorted([*block.prelude, *block.skipped])
+            for prelude in (whole, block.prelude):
+                cases.append(([blocks[i].code for i in prelude], block.code))
+            where.append(f"{path.name}:{block.line}")
+    assert len(where) >= 10  # the tutorial has such chains on several pages
+    proc = subprocess.run(
+        [sys.executable, "-c", _BOTH_WAYS],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outputs = json.loads(proc.stdout.splitlines()[-1])
+    for k, name in enumerate(where):
+        assert outputs[2 * k] == outputs[2 * k + 1], name
+
+
+def test_a_figure_that_changes_a_value_stays_in_the_chain() -> None:
+    page = textwrap.dedent(
+        """\
+        ```python exec="on" source="above" session="s"
+        from backprop import Value
+
+        x = Value(2.0)
+        ```
+
+        ```python exec="on" html="1" session="s"
+        import matplotlib
+
+        unused = 1
+        ```
+
+        ```python exec="on" html="1" session="s"
+        from backprop.figures import figure_html
+
+        x.label = "x"
+        ```
+
+        ```python exec="on" source="above" session="s"
+        print(x.label)
+        ```
+        """
+    )
+    blocks = run_blocks.page_blocks(page)
+    assert not blocks[3].runnable and blocks[3].skipped == []
+    assert "build-time figures" in blocks[3].reason  # the second one: it sets x.label
+    blocks = run_blocks.page_blocks(page.replace('x.label = "x"', 'label = "x"'))
+    assert blocks[3].runnable and blocks[3].skipped == [1, 2] and blocks[3].prelude == [0]
 
 
 HTML = (
@@ -207,11 +288,13 @@ def test_mark_html_reports_a_block_it_cannot_find() -> None:
 def test_page_data_points_at_the_runtime_from_the_page() -> None:
     blocks = run_blocks.page_blocks(PAGE)
     script = run_blocks.page_data(blocks, "tutorial/05-chain-rule/", {"version": "1"})
-    data = json.loads(script.split(">", 1)[1].rsplit("<", 1)[0].replace("<\\/", "</"))
+    data = json.loads(html.unescape(script.split('data-bp-run="', 1)[1].split('"', 1)[0]))
     assert data["base"] == "../../assets/pyodide/"
     assert set(data["blocks"]) == {"0", "1", "4", "5", "6"}
-    assert run_blocks.page_data(blocks, "", None).count('"base":"assets/pyodide/"') == 1
-    assert "</b>" not in script  # a closing tag in the code cannot end the <script>
+    assert data["blocks"]["5"]["code"] == 'print("<b>hidden</b>")\n'
+    assert "<b>" not in script  # the code is escaped in its attribute
+    home = run_blocks.page_data(blocks, "", None)
+    assert html.unescape(home).count('"base":"assets/pyodide/"') == 1
 
 
 # --- what the browser runs ----------------------------------------------------------

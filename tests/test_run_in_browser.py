@@ -99,7 +99,7 @@ def watched(browser: Any, served_site: Any) -> Iterator[Watched]:
 
 def _data(page: Any) -> dict[str, Any]:
     return page.evaluate(
-        "() => JSON.parse([...document.querySelectorAll('script.bp-run-data')].pop().textContent)"
+        "() => JSON.parse([...document.querySelectorAll('div.bp-run-data')].pop().dataset.bpRun)"
     )
 
 
@@ -300,12 +300,18 @@ def test_python_loads_once_across_instant_navigation(watched: Watched, served_si
     page = watched.page
     index, _ = _printing_block(data, chained=False)
     _run(page, index)
-    page.evaluate("() => { window.__noReload = 'still here'; }")
+    page.evaluate(
+        "() => { window.__noReload = 'still here'; document.querySelector('article').__seen = 1; }"
+    )
     link = page.locator("a.md-footer__link--next").first
     target = link.evaluate("a => a.href.split('#')[0]")
     link.click()
+    # The new page's article (instant navigation replaces it) with its blocks set up.
     page.wait_for_function(
-        "(t) => location.href.split('#')[0] === t && document.querySelector('.bp-run')",
+        """(t) => location.href.split('#')[0] === t
+          && !document.querySelector('article').__seen
+          && document.querySelector('article div.bp-run-data')
+          && document.querySelector('article .bp-run')""",
         arg=target,
         timeout=60_000,
     )
@@ -337,8 +343,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_run_under_mkdocs_serve(browser: Any) -> None:
+def test_run_under_mkdocs_serve(browser: Any, tmp_path: Path) -> None:
     """`mkdocs serve` (what `make serve` runs) serves the runtime, .wasm as application/wasm."""
+    log = (tmp_path / "serve.log").open("w+")
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "BACKPROP_SITE_URL": url, "NO_MKDOCS_2_WARNING": "1"}
@@ -354,14 +361,15 @@ def test_run_under_mkdocs_serve(browser: Any) -> None:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 600
         while True:
-            assert server.poll() is None, f"mkdocs serve exited: {server.stderr.read()[-3000:]}"
+            if server.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"mkdocs serve exited:\n{log.read()[-3000:]}")
             try:
                 with urlopen(url + CHAIN_PAGE, timeout=5) as response:
                     if response.status == 200:
@@ -387,3 +395,4 @@ def test_run_under_mkdocs_serve(browser: Any) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()

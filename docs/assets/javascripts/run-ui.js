@@ -238,10 +238,10 @@ function showPlayground(results, result) {
 }
 
 export function setup(doc, base) {
-  const script = [...doc.querySelectorAll("script.bp-run-data")].pop();
-  if (!script || pages.has(script)) return;
-  pages.add(script);
-  const data = JSON.parse(script.textContent);
+  const holder = [...doc.querySelectorAll("div.bp-run-data")].pop();
+  if (!holder || pages.has(holder)) return;
+  pages.add(holder);
+  const data = JSON.parse(holder.dataset.bpRun);
   const editors = new Map();
   for (const div of doc.querySelectorAll("div[data-bp-block]:not(.bp-run)")) {
     enhance(div, data, editors, base);
