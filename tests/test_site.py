@@ -115,7 +115,10 @@ PAGE_STATE_JS = r"""() => {
   const clone = article.cloneNode(true);
   clone.querySelectorAll('pre, code, script, style, .katex').forEach(n => n.remove());
   const raw = [...clone.textContent.matchAll(/.{0,30}(\$\$|\\\(|\\\[).{0,30}/g)].map(m => m[0]);
+  // A figure inside a [hidden] element is hidden on purpose: the step-through's other
+  // frames (tests/test_stepper_browser.py checks each one as it is shown).
   const figures = [...document.querySelectorAll('.bp-figure svg, .bp-figure img')]
+    .filter(f => !f.closest('[hidden]'))
     .map((f, i) => {
       const r = f.getBoundingClientRect();
       const caption = f.closest('figure')?.querySelector('figcaption')?.textContent.trim();

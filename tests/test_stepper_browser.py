@@ -73,6 +73,7 @@ STATE = """(root) => {
   const shown = frames.filter((f) => !f.hidden);
   const frame = shown[0];
   const current = frame.querySelector('g.bp-value.bp-current');
+  const box = frame.querySelector('svg').getBoundingClientRect();
   return {
     shown: shown.length,
     index: frames.indexOf(frame),
@@ -80,7 +81,7 @@ STATE = """(root) => {
     current: current ? current.querySelector('text.bp-label').textContent : null,
     status: root.querySelector('.bp-stepper-status').textContent,
     tips: [...frame.querySelectorAll('g.bp-value > title')].map((t) => t.textContent),
-    visible: frame.querySelector('svg').getBoundingClientRect().width > 0,
+    visible: box.width >= 20 && box.height >= 20,
   };
 }"""
 
