@@ -1,0 +1,258 @@
+"""Accessibility of the built site: axe-core on every page in both colour schemes, and the keyboard.
+
+axe-core (vendored in `tests/vendor/axe-core/`, for this test only: the site does not ship
+it) is injected into every page of the sitemap, once with the light scheme and once with
+the dark one (Material picks the palette from `prefers-color-scheme`, which the browser
+context emulates). Any serious or critical violation of a WCAG 2.0/2.1 A or AA rule fails
+the test, naming the rule, the page, the scheme and the element.
+
+The keyboard test walks the tab order of a tutorial page, as a reader without a mouse
+would: it must reach a collapsible block, a content tab and a copy button, each with a
+visible focus indicator, and each must work from the keyboard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import pytest
+from test_site import (  # the browser fixture and the page helpers, shared with test_site
+    DRAW_TIMEOUT_MS,
+    LOAD_TIMEOUT_MS,
+    _page_urls,
+    _wait_until_drawn,
+    browser,  # noqa: F401  (a fixture: the tests ask for it by name)
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = [pytest.mark.site, pytest.mark.xdist_group("site")]
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = {"serious", "critical"}
+
+# Every violation, whatever its impact: rule id, impact, and each element's selector.
+AXE_RUN_JS = """async (tags) => {
+  const result = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags},
+    resultTypes: ['violations'],
+  });
+  return {
+    version: axe.version,
+    violations: result.violations.map(v => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map(n => ({
+        target: n.target.join(' '),
+        impact: n.impact || v.impact,
+        html: n.html.slice(0, 160),
+        summary: (n.failureSummary || '').split('\\n').slice(1, 3).join(' ').trim(),
+      })),
+    })),
+  };
+}"""
+
+
+def test_vendored_axe_is_the_recorded_file() -> None:
+    """The README's checksum is the file's: a refresh must update both."""
+    assert AXE.is_file(), f"{AXE} is missing: see tests/vendor/axe-core/README.md"
+    digest = hashlib.sha256(AXE.read_bytes()).hexdigest()
+    assert digest == AXE_SHA256, f"axe.min.js changed ({digest}): update the README and this test"
+    assert AXE_SHA256 in (AXE.parent / "README.md").read_text("utf8")
+
+
+def scan(page: Page, url: str) -> tuple[str, list[dict]]:
+    """Load `url`, wait until it is drawn, run axe on it: (axe version, violations)."""
+    response = page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+    assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
+    not_drawn = _wait_until_drawn(page, urlparse(url).path, DRAW_TIMEOUT_MS)
+    assert not not_drawn, "\n".join(not_drawn)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(AXE_RUN_JS, WCAG_TAGS)
+    return result["version"], result["violations"]
+
+
+def scheme_of(page: Page) -> str:
+    return page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+
+
+def count_by_rule(violations: list[dict]) -> Counter[tuple[str, str]]:
+    """Elements per (rule, impact)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for violation in violations:
+        for node in violation["nodes"]:
+            counts[violation["id"], node["impact"]] += 1
+    return counts
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("scheme", "material"), [("light", "default"), ("dark", "slate")])
+def test_axe_finds_no_serious_violation(
+    served_site,
+    browser: Browser,  # noqa: F811  (the fixture imported from test_site)
+    scheme: str,
+    material: str,
+) -> None:
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    failures: list[str] = []
+    counts: Counter[tuple[str, str]] = Counter()
+    try:
+        urls = _page_urls(served_site)
+        for url in urls:
+            where = urlparse(url).path
+            version, violations = scan(page, url)
+            assert scheme_of(page) == material, (
+                f"{where}: emulating {scheme} gave Material's {scheme_of(page)!r} palette"
+            )
+            counts += count_by_rule(violations)
+            for violation in violations:
+                for node in violation["nodes"]:
+                    if node["impact"] in FAILING_IMPACTS:
+                        failures.append(
+                            f"{violation['id']} ({node['impact']}) on {where} [{scheme}]: "
+                            f"{node['target']}  {node['summary'] or violation['help']}"
+                        )
+    finally:
+        context.close()
+    summary = ", ".join(f"{rule}/{impact}: {n}" for (rule, impact), n in sorted(counts.items()))
+    print(f"axe {version}, {len(urls)} pages, {scheme}: {summary or 'no violations'}")
+    assert not failures, f"{len(failures)} serious or critical violations:\n" + "\n".join(
+        failures[:60]
+    )
+
+
+# --- the keyboard ----------------------------------------------------------------------
+
+KEYBOARD_PAGE = "tutorial/05-chain-rule/"
+MAX_TABS = 600
+
+# The site has no content tabs yet, so the keyboard test adds one to the page it walks,
+# rendered by the site's own Markdown settings (pymdownx.tabbed, alternate style) and
+# styled and scripted by the site's own theme: the day a page gets tabs, they work.
+TABBED_MARKDOWN = (
+    '=== "Scalar"\n\n    The scalar engine.\n\n=== "Tensor"\n\n    The tensor engine.\n'
+)
+
+# What has the focus, and whether it can be seen: an outline or a box shadow on the
+# element, or, for a visually hidden radio button or checkbox (a content tab, the colour
+# scheme toggle), on its label.
+FOCUS_JS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  let kind = 'other';
+  if (el.matches('details > summary')) kind = 'summary';
+  else if (el.matches('.tabbed-set > input')) kind = 'tab';
+  else if (el.matches('button[data-md-type="copy"], button.md-clipboard')) kind = 'copy';
+  const hidden = el.matches('input[type="radio"], input[type="checkbox"]') && el.id;
+  // Material's scheme toggle puts each radio button's visible label right after it.
+  const labels = hidden ? [document.querySelector(`label[for="${el.id}"]`),
+                           el.nextElementSibling?.matches('label') && el.nextElementSibling] : [];
+  const shown = labels.find(l => l && l.getClientRects().length) || el;
+  const style = getComputedStyle(shown);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow && style.boxShadow !== 'none';
+  const label = (el.getAttribute('aria-label') || el.textContent || el.title || '')
+    .trim().slice(0, 40);
+  return {kind, visible: outline || shadow, tag: el.tagName.toLowerCase(), label,
+          cls: String(el.className).slice(0, 60)};
+}"""
+
+
+def _tabbed_html() -> str:
+    import markdown
+
+    md = markdown.Markdown(
+        extensions=["pymdownx.tabbed", "pymdownx.superfences"],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
+    return md.convert(TABBED_MARKDOWN)
+
+
+def _with_tabs(page: Page, url: str) -> None:
+    """Serve `url` with a content-tab block added before the first ``<h2>`` of its article."""
+
+    def handle(route) -> None:
+        response = route.fetch()
+        body = response.text()
+        at = body.index("<h2", body.index("<article"))
+        route.fulfill(response=response, body=body[:at] + _tabbed_html() + body[at:])
+
+    page.route(url, handle)
+
+
+def _walk(page: Page, wanted: set[str]) -> tuple[dict[str, dict], list[dict]]:
+    """Press Tab until every wanted kind of element has had the focus: the first of each."""
+    first: dict[str, dict] = {}
+    invisible: list[dict] = []
+    page.locator("body").focus()
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS_JS)
+        if focus is None:
+            continue
+        if not focus["visible"]:
+            invisible.append(focus)
+        if focus["kind"] in wanted and focus["kind"] not in first:
+            first[focus["kind"]] = focus
+            page.evaluate("() => { document.activeElement.dataset.bpFirst = '1'; }")
+            page.evaluate(
+                "(k) => document.activeElement.setAttribute('data-bp-kind', k)", focus["kind"]
+            )
+        if wanted <= first.keys():
+            break
+    return first, invisible
+
+
+@pytest.mark.browser
+def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser) -> None:  # noqa: F811
+    context = browser.new_context()
+    page = context.new_page()
+    url = served_site.url + KEYBOARD_PAGE
+    try:
+        _with_tabs(page, url)
+        page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        not_drawn = _wait_until_drawn(page, KEYBOARD_PAGE, DRAW_TIMEOUT_MS)
+        assert not not_drawn, "\n".join(not_drawn)
+        assert page.locator(".tabbed-set").count() == 1, "the content tabs were not added"
+
+        wanted = {"summary", "tab", "copy"}
+        first, invisible = _walk(page, wanted)
+        missing = wanted - first.keys()
+        assert not missing, f"{MAX_TABS} presses of Tab never reached: {sorted(missing)}"
+        assert not invisible, f"focus without a visible indicator: {invisible[:5]}"
+
+        # A collapsible block opens with Enter and closes with Space.
+        summary = page.locator('[data-bp-kind="summary"]')
+        details = summary.locator("xpath=..")
+        was_open = details.evaluate("d => d.open")
+        summary.focus()
+        page.keyboard.press("Enter")
+        assert details.evaluate("d => d.open") != was_open, "Enter did not toggle the block"
+        page.keyboard.press("Space")
+        assert details.evaluate("d => d.open") == was_open, "Space did not toggle it back"
+
+        # A content tab switches with the arrow keys.
+        page.locator('[data-bp-kind="tab"]').focus()
+        page.keyboard.press("ArrowRight")
+        checked = page.evaluate(
+            "() => [...document.querySelectorAll('.tabbed-set > input')].map(i => i.checked)"
+        )
+        assert checked == [False, True], f"ArrowRight did not switch the tab: {checked}"
+        shown = page.locator(".tabbed-block").nth(1)
+        assert shown.is_visible() and "tensor engine" in shown.inner_text()
+
+        # A copy button copies with Enter: Material confirms in its dialog.
+        page.locator('[data-bp-kind="copy"]').focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".md-dialog--active", timeout=10_000)
+    finally:
+        context.close()
