@@ -278,7 +278,7 @@ def test_the_playground_draws_the_drafts_graph(watched: Watched, served_site: An
     assert state == "ok", output
     assert output == _python_output([], code)
     results = page.locator(".bp-run .bp-playground-results").first
-    rows = results.locator("table.bp-playground-nodes tbody tr")
+    rows = results.locator(".bp-playground-nodes table tbody tr")
     shown = {
         rows.nth(i).locator("td").nth(0).text_content(): rows.nth(i)
         .locator("td")

@@ -154,6 +154,7 @@ function enhance(div, data, editors, base) {
     show("");
     results.replaceChildren();
     const began = performance.now();
+    let ranFrom = began;
     const message = playground
       ? { type: "playground", code: editor.value }
       : { type: "run", prelude, code: editor.value };
@@ -164,14 +165,17 @@ function enhance(div, data, editors, base) {
           output.textContent = printed;
         },
         onProgress: (text) => {
+          if (text === "Running") ranFrom = performance.now();
           status.textContent = `${text}…`;
         },
       });
-      const seconds = ((performance.now() - began) / 1000).toFixed(1);
+      const now = performance.now();
+      const seconds = ((now - ranFrom) / 1000).toFixed(1);
+      const loading = ranFrom - began > 500 ? ` (Python loaded in ${((ranFrom - began) / 1000).toFixed(1)} s)` : "";
       show(printed, done.ok ? "" : "bp-run-error");
       if (!printed && done.ok) output.hidden = true;
       status.textContent = done.ok
-        ? `Ran in ${seconds} s.`
+        ? `Ran in ${seconds} s${loading}.`
         : /\nAssertionError\b[^\n]*\n?$/.test(printed)
           ? "An assert failed: the block checks the numbers the page shows, and they changed."
           : "It raised an exception.";
@@ -215,8 +219,11 @@ function showPlayground(results, result) {
   const graph = document.createElement("figure");
   graph.className = "bp-figure bp-playground-graph";
   graph.innerHTML = result.svg;
+  // A plain <table> in a wrapper, so Material styles it as it styles the guide's tables.
+  const nodes = document.createElement("div");
+  nodes.className = "md-typeset__table bp-playground-nodes";
   const table = document.createElement("table");
-  table.className = "bp-playground-nodes";
+  nodes.append(table);
   table.innerHTML = "<thead><tr><th>node</th><th>operation</th><th>data</th><th>grad</th></tr></thead>";
   const body = document.createElement("tbody");
   for (const node of result.nodes) {
@@ -232,7 +239,7 @@ function showPlayground(results, result) {
   const stepper = document.createElement("div");
   stepper.className = "bp-playground-stepper";
   stepper.innerHTML = result.stepper;
-  results.replaceChildren(graph, table, stepper);
+  results.replaceChildren(graph, nodes, stepper);
   const root = stepper.querySelector("[data-stepper]") || stepper;
   window.backpropStepper?.init(root);
 }
