@@ -393,3 +393,38 @@ def test_fetch_soft_never_fails_the_build(tmp_path: Path) -> None:
     soft = subprocess.run([*args, "--soft"], capture_output=True, text=True)
     assert hard.returncode == 1 and "pinned integrity" in hard.stderr
     assert soft.returncode == 0 and "make pyodide" in soft.stderr
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_the_site_gets_the_wheel_and_the_runtime_when_there(
+    present: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """on_files adds a wheel of this checkout and the runner; Pyodide only when fetched."""
+    import zipfile
+
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import Files
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    # mkdocs sets this while it runs an event; File.generated reads it.
+    config.plugins._current_plugin = None
+    monkeypatch.setattr(run_blocks.fetch_pyodide, "is_present", lambda: present)
+    try:
+        files = run_blocks.on_files(Files([]), config)
+        uris = {f.src_uri: f.abs_src_path for f in files}
+        wheel = next(p for u, p in uris.items() if u.endswith(".whl"))
+        with zipfile.ZipFile(wheel) as archive:
+            names = set(archive.namelist())
+        assert {"backprop/scalar.py", "backprop/draw.py", "backprop/stepper.py"} <= names
+        source = (ROOT / "backprop" / "scalar.py").read_bytes()
+        with zipfile.ZipFile(wheel) as archive:
+            assert archive.read("backprop/scalar.py") == source  # the code under test
+        assert "assets/pyodide/browser_runner.py" in uris
+        assert ("assets/pyodide/pyodide.asm.wasm" in uris) is present
+        runtime = run_blocks._state["runtime"]
+        if present:
+            assert runtime["wheel"].startswith(Path(wheel).name + "?v=")
+        else:
+            assert runtime is None  # the Run buttons then say to run `make pyodide`
+    finally:
+        run_blocks.on_shutdown()
