@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -94,3 +95,17 @@ def served_site(built_site: Site, site_server: _SiteServer) -> Iterator[Site]:
         yield built_site
     finally:
         site_server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def mutate() -> ModuleType:
+    """tools/mutate.py, the drift detector, imported as a module (tools/ is not a package)."""
+    import importlib.util
+
+    sys.path.insert(0, str(ROOT / "tools"))  # mutate.py imports its neighbour, reports.py
+    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mutate"] = module
+    spec.loader.exec_module(module)
+    return module

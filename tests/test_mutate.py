@@ -8,24 +8,11 @@ that teaches its rule.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def mutate():
-    sys.path.insert(0, str(ROOT / "tools"))  # mutate.py imports its neighbour, reports.py
-    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tools" / "mutate.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mutate"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_mutant_builds_a_different_engine_that_still_compiles(mutate) -> None:
@@ -71,3 +58,20 @@ def test_a_swapped_product_rule_is_caught_by_the_chain_rule_page(mutate, tmp_pat
     assert "05-chain-rule.md" in mutant.caught_by
     # The copy is restored after the run: the engine there is the real one again.
     assert (tmp_path / mutant.file).read_text("utf8") == (ROOT / mutant.file).read_text("utf8")
+
+
+def test_the_pages_that_teach_are_tried_first(mutate) -> None:
+    tests = [
+        "docs/reference/ops.md::[CodeFence#5][line:138]",
+        "docs/explanation/museum-of-bugs.md::[CodeFence#2][line:76]",
+        "docs/tutorial/14-broadcasting-and-reductions.md::[CodeFence#10][line:226]",
+        "docs/how-to/check-a-gradient.md::[CodeFence#1][line:20]",
+        "docs/tutorial/05-chain-rule.md::[CodeFence#3][line:40]",
+    ]
+    assert [t.split("/")[1] for t in sorted(tests, key=mutate.teaching_order)] == [
+        "tutorial",
+        "tutorial",
+        "how-to",
+        "explanation",
+        "reference",
+    ]

@@ -11,7 +11,9 @@ should make some page fail. This script proves it, rule by rule:
    sibling; a broadcast gradient not summed back; a matrix-product gradient with a
    transpose dropped; the chain rule's accumulation `+=` turned into `=`.
 4. For each mutant it writes the broken engine into the copy and runs only the blocks
-   that execute the mutated line. The guide *catches* the mutant if one of them fails.
+   that execute the mutated line, tutorial pages first (then how-tos, explanations and
+   reference), stopping at the first failure: the guide *catches* the mutant if one of
+   them fails, and the report names that block.
    A mutant on a line that no block executes is reported as *not exercised*.
 
 Usage: `python tools/mutate.py [--sample N] [--json PATH] [--jobs N]`. It exits with 1
@@ -403,6 +405,17 @@ def coverage_map(tree: Path) -> dict[tuple[str, int], set[str]]:
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+(?: \S+)*?)(?: - |$)", re.M)
 
 
+# The pages that teach come first, so that the page reported as catching a mutant is the
+# tutorial that teaches the rule whenever one of its blocks notices.
+SECTIONS = ("docs/tutorial/", "docs/notebooks/", "docs/how-to/", "docs/explanation/")
+
+
+def teaching_order(test: str) -> tuple[int, str]:
+    """Sort key for a docs test id: tutorial, notebooks, how-to, explanation, then the rest."""
+    rank = next((i for i, s in enumerate(SECTIONS) if test.startswith(s)), len(SECTIONS))
+    return rank, test
+
+
 def run_mutant(tree: Path, mutant: Mutant, tests: list[str]) -> None:
     path = tree / mutant.file
     original = path.read_text("utf8")
@@ -457,7 +470,10 @@ def main(argv: list[str] | None = None) -> int:
         def work(item: tuple[int, Mutant]) -> Mutant:
             i, m = item
             tests = sorted(
-                set().union(*(lines.get((m.file, n), set()) for n in range(m.line, m.end_line + 1)))
+                set().union(
+                    *(lines.get((m.file, n), set()) for n in range(m.line, m.end_line + 1))
+                ),
+                key=teaching_order,
             )
             if not tests:
                 m.status = "not exercised"
