@@ -348,7 +348,9 @@ def matplotlib_svg(fig: Figure, *, alt: str | None = None) -> str:
         if child.tag == f"{{{_SVG_NS}}}defs":
             for style in child.findall(f"{{{_SVG_NS}}}style"):
                 child.remove(style)
-    root.set("style", "stroke-linejoin: round; stroke-linecap: butt")
+    # Matplotlib leaves black text unstyled (black is SVG's default fill): make the
+    # default explicit, so that it follows the scheme too.
+    root.set("style", "stroke-linejoin: round; stroke-linecap: butt; fill: #000000")
     root.set("role", "img")
     root.set("aria-label", label)
     title = ET.Element(f"{{{_SVG_NS}}}title")

@@ -90,6 +90,8 @@ def test_every_colour_has_a_dark_variant() -> None:
     assert ("#ffffff", "#1e2029") in pairs, "white paper must become the dark background"
     assert ("#000000", "#ebebeb") in pairs, "black ink must become light"
     assert "<style" not in svg, "an inline SVG's <style> would restyle the whole page"
+    root = ET.fromstring(svg)  # black text has no fill of its own: it inherits the <svg>'s
+    assert "fill: light-dark(#000000, #ebebeb)" in root.get("style", "")
 
 
 def test_colours_stand_out_on_both_backgrounds() -> None:
