@@ -13,6 +13,7 @@ visible focus indicator, and each must work from the keyboard.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import Counter
 from pathlib import Path
@@ -38,9 +39,13 @@ AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = {"serious", "critical"}
 
+SCHEMES = {"light": "default", "dark": "slate"}  # emulated prefers-color-scheme: Material's
+
 # Every violation, whatever its impact: rule id, impact, and each element's selector.
+# The insides of figures are left out (thousands of paths, no text: the figure itself,
+# with its role and name, is checked; its colours are backprop.figures' to test).
 AXE_RUN_JS = """async (tags) => {
-  const result = await axe.run(document, {
+  const result = await axe.run({exclude: [['.bp-figure svg > *']]}, {
     runOnly: {type: 'tag', values: tags},
     resultTypes: ['violations'],
   });
@@ -69,15 +74,38 @@ def test_vendored_axe_is_the_recorded_file() -> None:
     assert AXE_SHA256 in (AXE.parent / "README.md").read_text("utf8")
 
 
-def scan(page: Page, url: str) -> tuple[str, list[dict]]:
-    """Load `url`, wait until it is drawn, run axe on it: (axe version, violations)."""
+def scan(page: Page, url: str) -> dict[str, tuple[str, str, list[dict]]]:
+    """Load `url` once and run axe on it in each scheme: {scheme: (palette, version, violations)}.
+
+    The scheme is switched as a reader switches it, with Material's palette toggle (the
+    radio button of each palette, which Material also remembers for the next page), and
+    `prefers-color-scheme` is emulated to match. The palette Material then shows is
+    returned for the test to check.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     response = page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
     assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
     not_drawn = _wait_until_drawn(page, urlparse(url).path, DRAW_TIMEOUT_MS)
     assert not not_drawn, "\n".join(not_drawn)
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate(AXE_RUN_JS, WCAG_TAGS)
-    return result["version"], result["violations"]
+    results = {}
+    for scheme, material in SCHEMES.items():
+        page.emulate_media(color_scheme=scheme)
+        page.evaluate(
+            """(m) => document.querySelector(`input[name="__palette"][data-md-color-scheme="${m}"]`)
+                 ?.click()""",
+            material,
+        )
+        with contextlib.suppress(PlaywrightTimeoutError):  # a wrong palette is reported below
+            page.wait_for_function(
+                "(m) => document.body.getAttribute('data-md-color-scheme') === m",
+                arg=material,
+                timeout=5_000,
+            )
+        result = page.evaluate(AXE_RUN_JS, WCAG_TAGS)
+        results[scheme] = (scheme_of(page), result["version"], result["violations"])
+    return results
 
 
 def scheme_of(page: Page) -> str:
@@ -94,37 +122,36 @@ def count_by_rule(violations: list[dict]) -> Counter[tuple[str, str]]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("scheme", "material"), [("light", "default"), ("dark", "slate")])
-def test_axe_finds_no_serious_violation(
-    served_site,
-    browser: Browser,  # noqa: F811  (the fixture imported from test_site)
-    scheme: str,
-    material: str,
-) -> None:
-    context = browser.new_context(color_scheme=scheme)
+def test_axe_finds_no_serious_violation(served_site, browser: Browser) -> None:  # noqa: F811
+    context = browser.new_context()
     page = context.new_page()
     failures: list[str] = []
-    counts: Counter[tuple[str, str]] = Counter()
+    counts = {scheme: Counter() for scheme in SCHEMES}
+    version = "?"
     try:
         urls = _page_urls(served_site)
         for url in urls:
             where = urlparse(url).path
-            version, violations = scan(page, url)
-            assert scheme_of(page) == material, (
-                f"{where}: emulating {scheme} gave Material's {scheme_of(page)!r} palette"
-            )
-            counts += count_by_rule(violations)
-            for violation in violations:
-                for node in violation["nodes"]:
-                    if node["impact"] in FAILING_IMPACTS:
-                        failures.append(
-                            f"{violation['id']} ({node['impact']}) on {where} [{scheme}]: "
-                            f"{node['target']}  {node['summary'] or violation['help']}"
-                        )
+            for scheme, (palette, axe_version, violations) in scan(page, url).items():
+                assert palette == SCHEMES[scheme], (
+                    f"{where}: emulating {scheme} gave Material's {palette!r} palette"
+                )
+                counts[scheme] += count_by_rule(violations)
+                version = axe_version
+                for violation in violations:
+                    for node in violation["nodes"]:
+                        if node["impact"] in FAILING_IMPACTS:
+                            failures.append(
+                                f"{violation['id']} ({node['impact']}) on {where} [{scheme}]: "
+                                f"{node['target']}  {node['summary'] or violation['help']}"
+                            )
     finally:
         context.close()
-    summary = ", ".join(f"{rule}/{impact}: {n}" for (rule, impact), n in sorted(counts.items()))
-    print(f"axe {version}, {len(urls)} pages, {scheme}: {summary or 'no violations'}")
+    for scheme, by_rule in counts.items():
+        summary = ", ".join(
+            f"{rule}/{impact}: {n}" for (rule, impact), n in sorted(by_rule.items())
+        )
+        print(f"axe {version}, {len(urls)} pages, {scheme}: {summary or 'no violations'}")
     assert not failures, f"{len(failures)} serious or critical violations:\n" + "\n".join(
         failures[:60]
     )
@@ -254,5 +281,64 @@ def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser)
         page.locator('[data-bp-kind="copy"]').focus()
         page.keyboard.press("Enter")
         page.wait_for_selector(".md-dialog--active", timeout=10_000)
+    finally:
+        context.close()
+
+
+def test_tables_have_header_cells(built_site) -> None:
+    """Every table of the site (not the line-number layout of source listings) has <th> cells."""
+    import re
+
+    offenders = []
+    for path in sorted(built_site.path.rglob("*.html")):
+        for table in re.findall(r"<table\b.*?</table>", path.read_text("utf8"), re.S):
+            if 'class="highlighttable"' not in table[:60] and "<th" not in table:
+                offenders.append(f"{path.relative_to(built_site.path)}: {table[:80]}")
+    assert not offenders, "tables without header cells:\n" + "\n".join(offenders[:20])
+
+
+FIGURE_PAGE = "tutorial/07-gradient-descent/"
+# The computed fill of a plot's background and of its ink (the first tick label's glyphs).
+FIGURE_FILLS_JS = """() => {
+  const svg = document.querySelector('.bp-figure.bp-plot svg');
+  const paper = svg.querySelector('#patch_1 path');
+  const ink = svg.querySelector('[id^="text_"] use');
+  return {paper: getComputedStyle(paper).fill, ink: getComputedStyle(ink).fill,
+          page: getComputedStyle(document.body).backgroundColor};
+}"""
+
+
+@pytest.mark.browser
+def test_figures_follow_the_colour_scheme_and_math_keeps_mathml(
+    served_site,
+    browser: Browser,  # noqa: F811
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(served_site.url + FIGURE_PAGE, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+        not_drawn = _wait_until_drawn(page, FIGURE_PAGE, DRAW_TIMEOUT_MS)
+        assert not not_drawn, "\n".join(not_drawn)
+        light = page.evaluate(FIGURE_FILLS_JS)
+        assert light["paper"] == "rgb(255, 255, 255)" and light["ink"] == "rgb(0, 0, 0)", light
+        page.emulate_media(color_scheme="dark")
+        page.evaluate(
+            """() => document.querySelector('input[name="__palette"][data-md-color-scheme="slate"]')
+                 .click()"""
+        )
+        page.wait_for_function(
+            "() => document.body.getAttribute('data-md-color-scheme') === 'slate'", timeout=5_000
+        )
+        dark = page.evaluate(FIGURE_FILLS_JS)
+        assert dark["paper"] == "rgb(30, 32, 41)", dark  # the page's background, not a white card
+        assert dark["ink"] == "rgb(235, 235, 235)", dark
+        # KaTeX keeps its MathML for screen readers, in figure captions as everywhere.
+        math = page.evaluate(
+            """() => [...document.querySelectorAll('.katex')].map(k => [
+                 !!k.querySelector('.katex-mathml math annotation'),
+                 !!k.closest('figcaption')])"""
+        )
+        assert math and all(has for has, _ in math), "a formula lost its MathML"
+        assert any(in_caption for _, in_caption in math), "no caption's math was typeset"
     finally:
         context.close()
