@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve build test test-site check lint format bench bench-tensor bench-deps mutate torch vendor clean
+.PHONY: help install serve build test test-site check lint format bench bench-tensor bench-deps mutate evidence test-graphs torch vendor pyodide pyodide-if-missing clean
 
 help:
 	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
@@ -20,9 +20,12 @@ help:
 	@echo "make test-site  build the site strictly and visit every page in Chromium"
 	@echo "make check   both (what CI runs)"
 	@echo "make build   build the site into site/"
+	@echo "make pyodide fetch Python for the browser (the Run buttons), once, into .cache/"
 	@echo "make bench   benchmark the engines (scalar vs micrograd, tensor vs numpy/PyTorch)"
 	@echo "make bench-tensor  only the tensor one (BENCH_TENSOR_ARGS=\"--quick --json F\")"
 	@echo "make mutate  break each derivative rule in turn and check the guide's code blocks notice"
+	@echo "make evidence  rerun the checks the evidence page reports (tools/results/verification.json)"
+	@echo "make test-graphs  20,000 random graphs per engine against PyTorch"
 	@echo "make torch   add PyTorch 2.13.0 (CPU) for the cross-check tests"
 	@echo "make format  format the code with ruff"
 
@@ -37,10 +40,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-serve: $(STAMP)
+serve: $(STAMP) pyodide-if-missing
 	BACKPROP_SITE_URL=http://$(HOST):$(PORT)/ $(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT) --livereload
 
-build: $(STAMP)
+build: $(STAMP) pyodide-if-missing
 	$(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
@@ -78,6 +81,15 @@ torch: $(STAMP)
 mutate: $(STAMP)
 	$(BIN)/python tools/mutate.py --json tools/results/mutation.json $(MUTATE_ARGS)
 
+# The verification report the evidence page shows: the coverage, random-graph, bad-input,
+# numerics, scale and semantics tests in one run (needs `make torch`); written only if all pass.
+evidence: $(STAMP)
+	$(THREADS) $(BIN)/python tools/evidence.py $(EVIDENCE_ARGS)
+
+# The long hunt: 20,000 random graphs per engine instead of make test's 1,000.
+test-graphs: $(STAMP)
+	$(THREADS) BACKPROP_GRAPH_EXAMPLES=20000 $(BIN)/python -m pytest -n 2 tests/test_random_graphs.py
+
 # Each run rewrites the committed results that "Why a naive engine is slow" renders.
 bench: bench-deps
 	$(BIN)/python bench/bench.py --json bench/results/scalar.json
@@ -104,6 +116,15 @@ vendor:
 	cp .cache/vendor/katex/dist/contrib/auto-render.min.js docs/assets/vendor/katex/contrib/
 	cp .cache/vendor/katex/dist/fonts/*.woff2 docs/assets/vendor/katex/fonts/
 	cp .cache/vendor/mermaid/dist/mermaid.min.js .cache/vendor/mermaid/LICENSE docs/assets/vendor/mermaid/
+
+# Python in the browser (the Run buttons): Pyodide from the npm registry, checked against
+# the sha512 pinned in the script, into .cache/pyodide/. serve and build fetch it when it
+# is missing, and build without it (the Run buttons then say to run `make pyodide`).
+pyodide:
+	$(PYTHON) tools/fetch_pyodide.py
+
+pyodide-if-missing:
+	@$(PYTHON) tools/fetch_pyodide.py --soft
 
 clean:
 	rm -rf site .cache .pytest_cache .ruff_cache .hypothesis
