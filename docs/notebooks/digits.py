@@ -37,10 +37,12 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML, display
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from backprop import no_grad
+from backprop.figures import plot_html
 from backprop.nn import Linear, ReLU, Sequential
 from backprop.optim import Adam
 from backprop.tensor import cross_entropy
@@ -73,7 +75,7 @@ for ax, image, label in zip(axes.ravel(), digits.images[:30], y[:30], strict=Tru
     ax.axis("off")
 fig.suptitle("The first 30 images, with their labels")
 fig.tight_layout()
-plt.show()
+display(HTML(plot_html(fig)))
 
 # %% [markdown]
 # ## 2. A training set and a test set
@@ -217,16 +219,16 @@ for epoch in (0, 4, 9, 19):
 # %%
 epochs = np.arange(1, 21)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-for name, colour in (("train", "C0"), ("test", "C1")):
-    left.plot(epochs, history[f"{name} loss"], "o-", ms=3, color=colour, label=name)
-    right.plot(epochs, history[f"{name} accuracy"], "o-", ms=3, color=colour, label=name)
+for name, colour, style in (("train", "C0", "o-"), ("test", "C1", "s--")):
+    left.plot(epochs, history[f"{name} loss"], style, ms=3, color=colour, label=name)
+    right.plot(epochs, history[f"{name} accuracy"], style, ms=3, color=colour, label=name)
 left.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="Loss")
 lowest = min(history["train accuracy"] + history["test accuracy"])
 right.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(lowest - 0.02, 1.005))
 left.legend()
 right.legend()
 fig.tight_layout()
-plt.show()
+display(HTML(plot_html(fig)))
 train_curve, test_curve = np.array(history["train loss"]), np.array(history["test loss"])
 assert np.all(np.diff(train_curve) < 0) and train_curve[-1] < train_curve[0] / 10
 assert test_curve[-1] < test_curve[0] / 5
@@ -271,7 +273,7 @@ ax.set_xticks(range(10))
 ax.set_yticks(range(10))
 ax.set(xlabel="predicted digit", ylabel="true digit", title="Confusion matrix, test set")
 fig.tight_layout()
-plt.show()
+display(HTML(plot_html(fig)))
 
 off_diagonal = confusion - np.diag(np.diag(confusion))
 true, guess = np.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
@@ -310,7 +312,7 @@ fig.suptitle(
     else f"{len(shown)} of the {len(wrong)} misread test images"
 )
 fig.tight_layout()
-plt.show()
+display(HTML(plot_html(fig)))
 assert np.all(predicted[shown] != y_test[shown])
 assert np.allclose(probabilities.sum(axis=1), 1)
 

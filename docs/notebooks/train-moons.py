@@ -27,9 +27,11 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML, display
 
 from backprop import Value, topological_order
 from backprop.datasets import make_moons
+from backprop.figures import plot_html
 from backprop.losses import hinge, l2
 from backprop.nn import MLP
 from backprop.optim import SGD
@@ -60,7 +62,7 @@ for label, marker, colour in ((0, "o", "tab:blue"), (1, "s", "tab:orange")):
     ax.scatter(*X[y == label].T, marker=marker, c=colour, edgecolor="k", label=f"class {label}")
 ax.set(xlabel="$x_1$", ylabel="$x_2$", title="Two moons: 100 points")
 ax.legend()
-plt.show()
+display(HTML(plot_html(fig)))
 
 
 # %%
@@ -216,7 +218,7 @@ left.set(xlabel="step", ylabel="loss", title="Loss", yscale="log")
 right.plot(accuracies)
 right.set(xlabel="step", ylabel="accuracy", title="Accuracy on the 100 points", ylim=(0, 1.05))
 fig.tight_layout()
-plt.show()
+display(HTML(plot_html(fig)))
 
 # %% [markdown]
 # ## 5. The result
@@ -255,7 +257,7 @@ ax.set(
     title=f"Decision boundary after {steps} steps ({final_accuracy:.0%} correct)",
 )
 ax.legend(loc="lower left")
-plt.show()
+display(HTML(plot_html(fig)))
 
 # %% [markdown]
 # ## Using your own data
