@@ -179,6 +179,9 @@ FOCUS_JS = """() => {
   if (el.matches('details > summary')) kind = 'summary';
   else if (el.matches('.tabbed-set > input')) kind = 'tab';
   else if (el.matches('button[data-md-type="copy"], button.md-clipboard')) kind = 'copy';
+  else if (el.matches('textarea.bp-run-editor')) kind = 'editor';
+  else if (el.matches('button.bp-run-run')) kind = 'run';
+  else if (el.matches('button.bp-stepper-button')) kind = 'stepper';
   const hidden = el.matches('input[type="radio"], input[type="checkbox"]') && el.id;
   // Material's scheme toggle puts each radio button's visible label right after it.
   const labels = hidden ? [document.querySelector(`label[for="${el.id}"]`),
@@ -250,8 +253,11 @@ def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser)
         not_drawn = _wait_until_drawn(page, KEYBOARD_PAGE, DRAW_TIMEOUT_MS)
         assert not not_drawn, "\n".join(not_drawn)
         assert page.locator(".tabbed-set").count() == 1, "the content tabs were not added"
+        # The Run buttons and the stepper are added by scripts once the page has loaded.
+        page.wait_for_selector("button.bp-run-run", timeout=DRAW_TIMEOUT_MS)
+        page.wait_for_selector("button.bp-stepper-button", timeout=DRAW_TIMEOUT_MS)
 
-        wanted = {"summary", "tab", "copy"}
+        wanted = {"summary", "tab", "copy", "editor", "run", "stepper"}
         first, invisible = _walk(page, wanted)
         missing = wanted - first.keys()
         assert not missing, f"{MAX_TABS} presses of Tab never reached: {sorted(missing)}"
@@ -276,6 +282,18 @@ def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser)
         assert checked == [False, True], f"ArrowRight did not switch the tab: {checked}"
         shown = page.locator(".tabbed-block").nth(1)
         assert shown.is_visible() and "tensor engine" in shown.inner_text()
+
+        # The stepper moves on with Enter on its focused button, and with the arrow keys.
+        stepper = page.locator("[data-stepper]").first
+        status = stepper.locator(".bp-stepper-status")
+        before = status.inner_text()
+        next_button = stepper.locator("button.bp-stepper-button").last
+        next_button.focus()
+        page.keyboard.press("Enter")
+        after = status.inner_text()
+        assert after != before, f"Enter on the stepper's button did nothing: {before!r}"
+        page.keyboard.press("ArrowLeft")
+        assert status.inner_text() == before, "ArrowLeft did not step back"
 
         # A copy button copies with Enter: Material confirms in its dialog.
         page.locator('[data-bp-kind="copy"]').focus()
