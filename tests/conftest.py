@@ -109,3 +109,17 @@ def mutate() -> ModuleType:
     sys.modules["mutate"] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """The system's Chromium, driven by Playwright (skipped, or failed in CI, without it)."""
+    from test_site import LAUNCH_ARGS, _chromium
+
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()

@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
-from test_site import (  # the browser fixture and the page helpers, shared with test_site
+from test_site import (  # the page helpers, shared with test_site
     DRAW_TIMEOUT_MS,
     LOAD_TIMEOUT_MS,
     _page_urls,
     _wait_until_drawn,
-    browser,  # noqa: F401  (a fixture: the tests ask for it by name)
 )
 
 if TYPE_CHECKING:
@@ -122,7 +121,7 @@ def count_by_rule(violations: list[dict]) -> Counter[tuple[str, str]]:
 
 
 @pytest.mark.browser
-def test_axe_finds_no_serious_violation(served_site, browser: Browser) -> None:  # noqa: F811
+def test_axe_finds_no_serious_violation(served_site, browser: Browser) -> None:
     context = browser.new_context()
     page = context.new_page()
     failures: list[str] = []
@@ -243,7 +242,7 @@ def _walk(page: Page, wanted: set[str]) -> tuple[dict[str, dict], list[dict]]:
 
 
 @pytest.mark.browser
-def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser) -> None:  # noqa: F811
+def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser) -> None:
     context = browser.new_context()
     page = context.new_page()
     url = served_site.url + KEYBOARD_PAGE
@@ -329,7 +328,7 @@ FIGURE_FILLS_JS = """() => {
 @pytest.mark.browser
 def test_figures_follow_the_colour_scheme_and_math_keeps_mathml(
     served_site,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     context = browser.new_context()
     page = context.new_page()

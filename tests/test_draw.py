@@ -7,23 +7,11 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from graphs import draft_graph
 
 from backprop import Value, draw, topological_order
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def draft_graph():
-    """The guide's running example: L = (a*b + c) * f, every node labelled."""
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
 
 
 def parse(svg: str) -> ET.Element:

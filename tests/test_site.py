@@ -83,17 +83,6 @@ def _page_urls(site) -> list[str]:
     return urls
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
-
-
 # How long a page may take to finish drawing (KaTeX, figures, mermaid) once it has loaded.
 # A quiet machine needs well under a second; the margin is for a machine busy with other work.
 DRAW_TIMEOUT_MS = 60_000

@@ -10,25 +10,13 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from graphs import draft_graph
 from test_deep_graph import tight_recursion_limit
 
 from backprop import Value, draw, topological_order
 from backprop.stepper import MAX_NODES, Step, backward_steps, stepper_html
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def draft_graph() -> Value:
-    """The guide's running example, L = (a*b + c) * f (page 5)."""
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
 
 
 def used_twice() -> Value:

@@ -13,38 +13,14 @@ import re
 from urllib.parse import urlparse
 
 import pytest
-from test_site import LAUNCH_ARGS, _chromium
+from graphs import draft_graph
 
-from backprop import Value, topological_order
+from backprop import topological_order
 
 pytestmark = [pytest.mark.site, pytest.mark.xdist_group("site")]
 
 PAGE = "tutorial/05-chain-rule/"
 TIMEOUT_MS = 60_000
-
-
-def draft_graph() -> Value:
-    """Page 5's graph, built here the way the page builds it."""
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
