@@ -65,7 +65,7 @@ test: lint
 
 # The site built with mkdocs --strict, checked for foreign hosts, and every page visited in
 # Chromium (formulas typeset, figures drawn, no console errors, no requests elsewhere).
-test-site: $(STAMP)
+test-site: $(STAMP) pyodide-if-missing
 	$(THREADS) $(BIN)/python -m pytest -m site
 
 # Everything CI runs.
