@@ -29,7 +29,6 @@ import logging
 import mimetypes
 import posixpath
 import re
-import shlex
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -37,6 +36,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# The fences are found by the scanner the tests collect them with, so that the browser's
+# blocks and chains are exactly the ones pytest runs.
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+from docs_harness import Fence, scan_fences  # noqa: E402
+
 ASSETS = "assets/pyodide"
 RUNNER = Path(__file__).with_name("browser_runner.py")
 PLAYGROUND = "playground.md"
@@ -130,8 +135,6 @@ def _dotted(node: ast.expr) -> str | None:
 # ---------------------------------------------------------------------------------------
 # The page's blocks, chained as the tests chain them
 
-_OPENER = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-PYTHON_LANGS = frozenset({"python", "py", "python3"})
 # markdown-exec shows a block's source for these values of `source`.
 _SHOWN_SOURCES = {"above", "below", "tabbed", "material-block", "console", "pyodide"}
 
@@ -152,15 +155,8 @@ class Block:
 
     @property
     def words(self) -> list[str]:
-        info = self.info.strip()
-        if info.startswith("{") and info.endswith("}"):
-            parts = _split(info[1:-1])
-            lang = next((p for p in parts if p.startswith(".")), None)
-            if lang is not None:
-                parts.remove(lang)
-                parts.insert(0, lang[1:])
-            return parts
-        return _split(info)
+        """The info string split as superfences (and the docs harness) split it."""
+        return Fence(0, 0, "", self.info, self.code).words
 
     @property
     def flags(self) -> set[str]:
@@ -182,35 +178,13 @@ class Block:
         return not self.is_exec or self.options.get("source", "") in _SHOWN_SOURCES
 
 
-def _split(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
-
-
 def python_fences(markdown: str) -> list[Block]:
-    """Every Python fence of a page, at any indent (in admonitions, tabs, lists too)."""
-    lines = markdown.splitlines()
+    """Every Python fence of a page, at any indent, found by the docs harness's own scanner."""
     blocks: list[Block] = []
-    i = 0
-    while i < len(lines):
-        match = _OPENER.match(lines[i])
-        if not match or (match["fence"][0] == "`" and "`" in match["info"]):
-            i += 1
-            continue
-        indent, fence = match["indent"], match["fence"]
-        closer = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-        body: list[str] = []
-        j = i + 1
-        while j < len(lines) and not closer.match(lines[j]):
-            line = lines[j]
-            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
-            j += 1
-        block = Block(len(blocks), i + 1, match["info"].strip(), "\n".join(body) + "\n")
-        if block.words and block.words[0] in PYTHON_LANGS:
-            blocks.append(block)
-        i = j + 1
+    for fence in scan_fences(markdown):
+        if fence.is_python:
+            code = fence.content if fence.content.endswith("\n") else fence.content + "\n"
+            blocks.append(Block(len(blocks), fence.opener_line + 1, fence.info, code))
     return blocks
 
 
