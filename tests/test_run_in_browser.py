@@ -23,7 +23,6 @@ from urllib.parse import urlparse
 from urllib.request import urlopen
 
 import pytest
-from test_site import LAUNCH_ARGS, _chromium
 
 pytestmark = [pytest.mark.site, pytest.mark.xdist_group("site")]
 
@@ -41,17 +40,6 @@ measured: dict[str, float] = {}
 def _runtime_present() -> None:
     if not run_blocks.fetch_pyodide.is_present():
         pytest.skip("Pyodide is not in .cache/: run `make pyodide` (needs the npm registry)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
 
 
 class Watched:
