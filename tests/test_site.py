@@ -322,6 +322,15 @@ def _summary(problems: list[str]) -> str:
     return "\n".join(p if n == 1 else f"{p} ({n} times)" for p, n in counts.items())
 
 
+def test_every_link_and_anchor_resolves(served_site) -> None:
+    """Each href and src of every built page, generated HTML included, is followed over HTTP,
+    and each #anchor must name an element of the page it lands on."""
+    from site_links import broken_links
+
+    broken = broken_links(served_site.path, served_site.url)
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken)
+
+
 @pytest.mark.browser
 def test_every_page_in_a_real_browser(served_site, browser) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
