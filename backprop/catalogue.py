@@ -520,7 +520,7 @@ TENSOR_OPS: list[TensorOp] = [
         lambda a, b: np.einsum("ij,jk->ik", a, b),
         lambda g, a, b: (g @ b.T, a.T @ g),
         ((3, 4), (4, 2)),
-        "two matrices ([page 13](../tutorial/13-matrix-gradients.md))",
+        "two matrices ([page 14](../tutorial/14-matrix-gradients.md))",
         torch=lambda a, b: a @ b,
     ),
     TensorOp(

@@ -28,11 +28,15 @@ ID = re.compile(r"""\bid=(["'])(.*?)\1""")
 
 
 def _is_source_link(url: str) -> bool:
-    """A relative link to a page's source file (`.md`, or a notebook's `.py`)."""
+    """A relative link to a Markdown page's source file.
+
+    Only `.md`: a notebook's own HTML links to its `.py` source as a file to download
+    (mkdocs-jupyter copies it beside the page), which must stay a link to that file.
+    """
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or url.startswith(("/", "\\")):
         return False
-    return parts.path.endswith((".md", ".py", ".ipynb"))
+    return parts.path.endswith(".md")
 
 
 def resolve_links(html_text: str, page: Any, config: Any, files: Any) -> str:

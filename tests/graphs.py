@@ -1,4 +1,4 @@
-"""Graphs several test files build: the guide's running example, labelled as on page 5."""
+"""Graphs several test files build: the guide's running example, labelled as on page 6."""
 
 from __future__ import annotations
 

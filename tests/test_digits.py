@@ -1,4 +1,4 @@
-"""The digits notebook (tutorial page 18): its promises, its links, and its accuracy.
+"""The digits notebook (tutorial page 21): its promises, its links, and its accuracy.
 
 `tests/test_notebooks.py` executes the notebook as the site build does, and the notebook
 asserts its own test accuracy. Here we also run its code as a plain script, so the

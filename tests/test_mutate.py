@@ -47,15 +47,15 @@ def test_the_mutants_cover_every_kind_of_breakage_in_both_engines(mutate) -> Non
 
 @pytest.mark.slow
 def test_a_swapped_product_rule_is_caught_by_the_chain_rule_page(mutate, tmp_path) -> None:
-    """d(a*b)/da = b and d(a*b)/db = a swapped: page 5 computes those gradients by hand."""
+    """d(a*b)/da = b and d(a*b)/db = a swapped: page 6 computes those gradients by hand."""
     mutant = next(
         m for m in mutate.find_mutants(ROOT) if m.op == "*" and m.kind == "swapped"
         and m.file.endswith("scalar.py")
     )  # fmt: skip
     mutate.copy_tree(tmp_path)
-    mutate.run_mutant(tmp_path, mutant, ["docs/tutorial/05-chain-rule.md"])
+    mutate.run_mutant(tmp_path, mutant, ["docs/tutorial/06-chain-rule.md"])
     assert mutant.status == "caught", mutant
-    assert "05-chain-rule.md" in mutant.caught_by
+    assert "06-chain-rule.md" in mutant.caught_by
     # The copy is restored after the run: the engine there is the real one again.
     assert (tmp_path / mutant.file).read_text("utf8") == (ROOT / mutant.file).read_text("utf8")
 
@@ -64,9 +64,9 @@ def test_the_pages_that_teach_are_tried_first(mutate) -> None:
     tests = [
         "docs/reference/ops.md::[CodeFence#5][line:138]",
         "docs/explanation/museum-of-bugs.md::[CodeFence#2][line:76]",
-        "docs/tutorial/14-broadcasting-and-reductions.md::[CodeFence#10][line:226]",
+        "docs/tutorial/15-broadcasting-and-reductions.md::[CodeFence#10][line:226]",
         "docs/how-to/check-a-gradient.md::[CodeFence#1][line:20]",
-        "docs/tutorial/05-chain-rule.md::[CodeFence#3][line:40]",
+        "docs/tutorial/06-chain-rule.md::[CodeFence#3][line:40]",
     ]
     assert [t.split("/")[1] for t in sorted(tests, key=mutate.teaching_order)] == [
         "tutorial",

@@ -177,8 +177,8 @@ def test_the_tutorial_has_runnable_blocks_on_its_scalar_pages() -> None:
     counts = {
         p.stem[:2]: sum(b.runnable for b in run_blocks.page_blocks(p.read_text())) for p in TUTORIAL
     }
-    assert counts["05"] >= 10 and counts["03"] >= 10
-    assert counts["14"] == 0  # broadcasting: numpy throughout
+    assert counts["06"] >= 10 and counts["03"] >= 10
+    assert counts["15"] == 0  # broadcasting: numpy throughout
 
 
 _BOTH_WAYS = """

@@ -103,7 +103,7 @@ def _mini_site(tmp_path: Path, target: str) -> subprocess.CompletedProcess[str]:
         # Home
 
         ```python exec="on" html="1"
-        print('<a href="{target}">printed at build time</a>')
+        print('<a href="{target}">printed at build time</a> <a href="data.py">a file</a>')
         ```
 
         ```python exec="on"
@@ -128,6 +128,7 @@ def test_generated_links_resolve_to_built_pages(tmp_path: Path) -> None:
     home = (tmp_path / "site/index.html").read_text("utf8")
     assert home.count('href="sub/other/#section-two"') == 2, home
     assert "other.md" not in home
+    assert 'href="data.py"' in home  # a link to a file to download is left as it is
 
 
 @pytest.mark.parametrize(

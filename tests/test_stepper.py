@@ -20,7 +20,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def used_twice() -> Value:
-    """L = a*b + a: a fans out to two operations (page 5)."""
+    """L = a*b + a: a fans out to two operations (page 6)."""
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     p = a * b
     p.label = "p"

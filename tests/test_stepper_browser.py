@@ -1,4 +1,4 @@
-"""The step-through of the backward pass on page 5, in Chromium.
+"""The step-through of the backward pass on page 6, in Chromium.
 
 It walks every node of the draft graph in the engine's reverse topological order with
 the Next button and with the right arrow key, goes back with Previous and the left arrow,
@@ -25,7 +25,7 @@ TIMEOUT_MS = 60_000
 
 @pytest.fixture
 def page(served_site, browser):
-    """Page 5, loaded, with every console error and foreign request recorded."""
+    """Page 6, loaded, with every console error and foreign request recorded."""
     page = browser.new_page()
     problems: list[str] = []
     page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))

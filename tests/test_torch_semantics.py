@@ -1,6 +1,6 @@
 """The guide's claims about PyTorch's gradient semantics, checked against PyTorch itself.
 
-Page 6 (Backpropagation, automated) and "Inside the engine" compare `backprop.Value`'s
+Page 7 (Backpropagation, automated) and "Inside the engine" compare `backprop.Value`'s
 rules for `.grad` with PyTorch's. Each test below checks one claim, on both sides, with
 the graph the pages use: x = 3, h = x * x (an intermediate node), y = h + x.
 

@@ -20,13 +20,13 @@
 # (the notebook checks it). Then we look at where it goes wrong: a confusion matrix, and
 # the digits it misread.
 #
-# **Prerequisites:** the tensor chapter and what follows it, pages 12 to 17 of the
-# tutorial: [from scalars to tensors](../../tutorial/12-from-scalars-to-tensors/),
-# [the gradient of a matrix product](../../tutorial/13-matrix-gradients/),
-# [broadcasting](../../tutorial/14-broadcasting-and-reductions/),
-# [two engines, one network](../../tutorial/15-two-engines-one-network/),
-# [training](../../tutorial/16-training/) (mini-batches, a held-out set) and
-# [optimisers](../../tutorial/17-optimisers/) (Adam). Run it yourself:
+# **Prerequisites:** the tensor chapter and what follows it, pages 13 to 20 of the
+# tutorial: [from scalars to tensors](../../tutorial/13-from-scalars-to-tensors/),
+# [the gradient of a matrix product](../../tutorial/14-matrix-gradients/),
+# [broadcasting](../../tutorial/15-broadcasting-and-reductions/),
+# [two engines, one network](../../tutorial/16-two-engines-one-network/),
+# [training](../../tutorial/17-training/) (mini-batches, a held-out set) and
+# [optimisers](../../tutorial/20-optimisers/) (Adam). Run it yourself:
 # [download this notebook](digits.py) (a plain `.py` file) and open it in Jupyter with
 # [jupytext](https://jupytext.readthedocs.io), or run it as a plain Python script. It
 # needs scikit-learn, for the data and the split only.
@@ -83,7 +83,7 @@ display(HTML(plot_html(fig)))
 # A quarter of the images go into the test set. The split is *stratified*: each digit
 # has the same share in both sets (so the test set is not short of, say, eights by bad
 # luck), and *seeded*, so every run draws the same split. The network will learn from
-# the training set only; the test set is looked at to report the result (page 16's
+# the training set only; the test set is looked at to report the result (page 18's
 # rule: a set that reports a result must not have been used for any choice).
 
 # %%
@@ -157,11 +157,11 @@ assert model(Z_train[:5]).shape == (5, 10)  # five images in, ten scores each ou
 # %% [markdown]
 # ## 5. Training
 #
-# Page 16's loop, one mini-batch of 32 images per step, the training set shuffled afresh
+# Page 17's loop, one mini-batch of 32 images per step, the training set shuffled afresh
 # at each epoch, for 20 epochs. The optimiser is Adam with its default learning rate,
 # $10^{-3}$ (the default of `torch.optim.Adam` too). These are common defaults, not
 # values tuned on the test set. To tune them, carve a validation set out of the training
-# set, as on page 16, and leave the test set alone.
+# set, as on page 18, and leave the test set alone.
 #
 # After each epoch we measure the loss and the accuracy on both sets, inside
 # `no_grad()`: we only look, so no graph is needed.
@@ -320,11 +320,11 @@ assert np.allclose(probabilities.sum(axis=1), 1)
 # ## What next
 #
 # - The whole network is 4,810 numbers, and every one of them was set by the same
-#   backward pass you built on pages 5 and 6, applied to whole arrays as on pages 12 to 15.
+#   backward pass you built on pages 6 and 7, applied to whole arrays as on pages 13 to 16.
 # - Try a larger hidden layer, more epochs or another learning rate, and judge them on a
 #   validation set carved out of the training set, not on the test set.
 # - The same loop in PyTorch is the same five lines, with `torch.nn.Linear`,
 #   `torch.nn.functional.cross_entropy` and `torch.optim.Adam`.
 #
-# Next: [the whole path](../../tutorial/19-the-whole-path/), a look back over everything
+# Next: [the whole path](../../tutorial/22-the-whole-path/), a look back over everything
 # from the first derivative to this classifier, and where to go from here.

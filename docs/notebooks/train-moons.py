@@ -17,7 +17,7 @@
 # data set, and each step says what to change to use your own data instead.
 #
 # **Prerequisites:** the [tutorial](../../tutorial/), up to
-# [gradient descent](../../tutorial/07-gradient-descent/). Run it yourself:
+# [gradient descent](../../tutorial/08-gradient-descent/). Run it yourself:
 # [download this notebook](train-moons.py) (a plain `.py` file) and open it in Jupyter
 # with [jupytext](https://jupytext.readthedocs.io), or run it as a plain Python script.
 
@@ -92,13 +92,13 @@ assert np.all((X.std(axis=0) > 0.3) & (X.std(axis=0) < 1.5))  # and of about uni
 # slope is 1 for $z > 0$ and 0 for $z < 0$. At $z = 0$ it has a
 # [kink](../../reference/glossary/#kink), where no derivative exists; the engine uses 0
 # there.
-# [Page 8 of the tutorial](../../tutorial/08-summary/#kinks-where-a-derivative-does-not-exist)
+# [Page 9 of the tutorial](../../tutorial/09-summary/#kinks-where-a-derivative-does-not-exist)
 # explains what that means and why it rarely matters.
 #
 # The `seed` fixes the random initial weights, so every run of this notebook gives the
 # same result. Random, unequal starting weights are not a detail: neurons that start
 # equal stay equal
-# ([page 8](../../tutorial/08-summary/#from-one-neuron-to-a-network)).
+# ([page 9](../../tutorial/09-summary/#from-one-neuron-to-a-network)).
 
 # %%
 model = MLP(2, [16, 16, 1], seed=0)
@@ -178,7 +178,7 @@ assert accuracy < 0.95
 # which computes each step's gradient on a random sample of the data (a *mini-batch*).
 # Here every step uses all 100 points, so nothing is random: `SGD` applied to the full
 # batch is plain [gradient descent](../../reference/glossary/#gradient-descent),
-# $\theta \leftarrow \theta - \eta \nabla L(\theta)$, as on page 7 (the loop checks it
+# $\theta \leftarrow \theta - \eta \nabla L(\theta)$, as on page 8 (the loop checks it
 # at every step). The [learning rate](../../reference/glossary/#learning-rate) $\eta$ falls
 # linearly from 1.0 towards 0.1 over the run, as in micrograd's demo: large steps first,
 # small ones to settle.
