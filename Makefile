@@ -12,11 +12,12 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve build test test-site check lint format bench bench-tensor bench-deps mutate evidence test-graphs torch vendor pyodide pyodide-if-missing clean
+.PHONY: help install serve build test budget test-site check lint format bench bench-tensor bench-deps mutate evidence test-graphs torch vendor pyodide pyodide-if-missing clean
 
 help:
 	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
 	@echo "make test    lint, the engines, every code block of every page, the notebooks (< 4 min)"
+	@echo "make budget  the prose budget of every tutorial page (make test runs it)"
 	@echo "make test-site  build the site strictly and visit every page in Chromium"
 	@echo "make check   both (what CI runs)"
 	@echo "make build   build the site into site/"
@@ -60,8 +61,13 @@ THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # One BLAS/OpenMP thread per test process: two processes on two cores, each spawning two
 # BLAS threads, made matrix products tens of times slower on a busy machine.
-test: lint
+test: lint budget
 	$(THREADS) $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not site"
+
+# The prose budget of every tutorial page, counted outside code (tools/prose_budget.py):
+# a main path of at most about 2,000 words, a whole page of at most about 3,000.
+budget: $(STAMP)
+	$(BIN)/python tools/prose_budget.py
 
 # The site built with mkdocs --strict, checked for foreign hosts, and every page visited in
 # Chromium (formulas typeset, figures drawn, no console errors, no requests elsewhere).

@@ -279,7 +279,7 @@ def test_the_anchor_finder_agrees_with_known_headings() -> None:
     assert "activation-function" in _anchors(REFERENCE / "glossary.md")
 
 
-# ----------------------------------------------------------------------------- page 22
+# ----------------------------------------------------------------------------- page 23
 
 
 def _nav_pages() -> list[str]:
@@ -295,12 +295,12 @@ def _nav_pages() -> list[str]:
     return [next(iter(item.values())) for item in tutorial if isinstance(item, dict)]
 
 
-LAST_PAGE = DOCS / "tutorial" / "22-the-whole-path.md"
+LAST_PAGE = DOCS / "tutorial" / "23-the-whole-path.md"
 
 
 def test_the_last_page_sums_up_every_page_before_it_in_order() -> None:
     pages = _nav_pages()
-    assert pages[-1] == "tutorial/22-the-whole-path.md"
+    assert pages[-1] == "tutorial/23-the-whole-path.md"
     text = LAST_PAGE.read_text("utf8")
     table = text.split("## What each page does", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| [")]
@@ -325,7 +325,7 @@ def test_every_link_on_the_last_page_has_its_page_and_anchor() -> None:
 
 
 def test_the_last_pages_pytorch_namesakes_exist_and_agree_with_ours() -> None:
-    """Page 22: `torch.nn.Linear`, `Tanh`, `Sequential` and `torch.optim.Adam` are the
+    """Page 23: `torch.nn.Linear`, `Tanh`, `Sequential` and `torch.optim.Adam` are the
     namesakes of the modules and optimiser of its program, with `zero_grad()` and `step()`."""
     torch = pytest.importorskip("torch")
     import numpy as np

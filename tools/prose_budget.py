@@ -36,7 +36,11 @@ PAGE_LIMIT = 3000
 TUTORIAL_GLOBS = ("docs/tutorial/[0-9]*.md", "docs/notebooks/digits.py")
 
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
-COLLAPSED = re.compile(r'^(\s*)\?\?\?(?!\+)\s*[\w-]+(?:\s+[\w-]+)*\s*(?:"(?P<title>[^"]*)")?\s*$')
+# An admonition's first line: its kind, its classes and, in quotes, the title a reader sees
+# (without one, Material shows the kind). `???` collapsed, `???+` and `!!!` shown open.
+ADMONITION = re.compile(
+    r'^\s*(?P<mark>!!!|\?\?\?\+?)\s*(?P<kind>[\w-]+)(?:\s+[\w-]+)*\s*(?:"(?P<title>[^"]*)")?\s*$'
+)
 WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*|\d[\d,.]*")
 
 
@@ -101,14 +105,13 @@ def split(markdown: str) -> tuple[str, str]:
         if m:
             fence = m.group(2)
             continue
+        head = ADMONITION.match(line)
+        if head:
+            line = head.group("title") if head.group("title") is not None else head.group("kind")
         if collapsed_indent is None:
-            head = COLLAPSED.match(line)
-            if head:
+            main.append(line)  # a collapsed block's title is on the main path, its body is not
+            if head and head.group("mark") == "???":
                 collapsed_indent = indent
-                main.append(head.group("title") or "")
-                whole.append(head.group("title") or "")
-                continue
-            main.append(line)
         whole.append(line)
     return "\n".join(main), "\n".join(whole)
 

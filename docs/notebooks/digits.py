@@ -326,5 +326,5 @@ assert np.allclose(probabilities.sum(axis=1), 1)
 # - The same loop in PyTorch is the same five lines, with `torch.nn.Linear`,
 #   `torch.nn.functional.cross_entropy` and `torch.optim.Adam`.
 #
-# Next: [the whole path](../../tutorial/22-the-whole-path/), a look back over everything
+# Next: [the whole path](../../tutorial/23-the-whole-path/), a look back over everything
 # from the first derivative to this classifier, and where to go from here.
