@@ -171,6 +171,7 @@ def test_every_choice_is_made_on_the_validation_set(run: dict[str, Any]) -> None
     assert history["validation loss"][epoch - 1] == best[chosen]  # early stopping, on validation
     loss, _ = run["evaluate"](model, run["Z_val"], run["y_val"])
     assert np.isclose(loss, best[chosen], rtol=1e-12)  # the model holds that epoch's weights
+    assert chosen == 1e-2  # page 22 (22-digits-in-pytorch.md) starts from the rate chosen here
     assert set(history) == {
         "train loss",
         "train accuracy",
