@@ -174,3 +174,16 @@ def test_round_off_terms_have_the_sizes_the_page_states() -> None:
     assert math.nextafter(1.0, 2.0) - 1.0 == EPS
     for y in [3.0, 20.0, 1000.0, 1e9]:
         assert EPS * y / 2 <= math.ulp(y) <= EPS * y
+
+
+def test_gradient_checkers_use_central_steps_of_about_1e_6() -> None:
+    """The rule-of-thumb tip: tools that check gradients use central differences with h
+    around 1e-6 to 1e-5 (this package's gradcheck, and PyTorch's)."""
+    import inspect
+
+    from backprop import gradcheck
+
+    assert inspect.signature(gradcheck).parameters["eps"].default == 1e-6
+    assert inspect.signature(numerical_derivative).parameters["h"].default == 1e-6
+    torch = pytest.importorskip("torch")
+    assert inspect.signature(torch.autograd.gradcheck).parameters["eps"].default == 1e-6
