@@ -70,10 +70,12 @@ __all__ = [
     "is_grad_enabled",
     "linear",
     "maximum",
+    "minimum",
     "no_grad",
     "stack",
     "topological_order",
     "unbroadcast",
+    "where",
 ]
 
 Array: TypeAlias = np.ndarray
@@ -316,6 +318,109 @@ class Tensor:
     def zero_grad(self) -> None:
         """Reset the gradient to `None` (gradients accumulate across `backward()` calls)."""
         self.grad = None
+
+    # -------------------------------------------------------------- comparisons
+
+    # `==` compares entry by entry, as in PyTorch and numpy, so a tensor is hashed by
+    # identity, as PyTorch's are: the graph code and any dict of tensors rely on it.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        """`a == b` entry by entry: a bool tensor, outside the graph (no gradient)."""
+        if not _comparable(other):
+            return NotImplemented  # `t == None` is False, as in PyTorch
+        return _compare("==", np.equal, self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        """`a != b` entry by entry: a bool tensor, outside the graph."""
+        if not _comparable(other):
+            return NotImplemented
+        return _compare("!=", np.not_equal, self, other)
+
+    def __lt__(self, other: Operand) -> Tensor:
+        """`a < b` entry by entry: a bool tensor, outside the graph."""
+        return _compare("<", np.less, self, other)
+
+    def __le__(self, other: Operand) -> Tensor:
+        """`a <= b` entry by entry: a bool tensor, outside the graph."""
+        return _compare("<=", np.less_equal, self, other)
+
+    def __gt__(self, other: Operand) -> Tensor:
+        """`a > b` entry by entry: a bool tensor, outside the graph."""
+        return _compare(">", np.greater, self, other)
+
+    def __ge__(self, other: Operand) -> Tensor:
+        """`a >= b` entry by entry: a bool tensor, outside the graph."""
+        return _compare(">=", np.greater_equal, self, other)
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor; any other tensor refuses, as in PyTorch.
+
+        Raises:
+            RuntimeError: the tensor has more than one element (or none): write
+                `.all()` or `.any()` to say which truth you mean.
+        """
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous: "
+                "use .all() or .any() (for example `if (a == b).all():`)"
+            )
+        return bool(self.data)
+
+    def all(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether every entry (along `axis`) is nonzero: a bool tensor, no gradient."""
+        axes, keep = _reduce_args("all", self.data.ndim, axis, keepdims, dim, keepdim)
+        return _constant(np.all(self.data, axis=axes, keepdims=keep))
+
+    def any(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether some entry (along `axis`) is nonzero: a bool tensor, no gradient."""
+        axes, keep = _reduce_args("any", self.data.ndim, axis, keepdims, dim, keepdim)
+        return _constant(np.any(self.data, axis=axes, keepdims=keep))
+
+    def masked_fill(self, mask: object, value: float) -> Tensor:
+        """`a` with `value` where the bool `mask` is true (as PyTorch's `masked_fill`).
+
+        VJP: `g` where the mask is false, 0 where it is true (those entries no longer
+        depend on `a`). The mask broadcasts to `a`'s shape; the value takes `a`'s dtype.
+
+        Raises:
+            TypeError: `mask` is not bool, or `value` is not a real number.
+            ValueError: `mask` does not broadcast to `a`'s shape.
+        """
+        m = _bool_mask("masked_fill", mask)
+        x = self.data
+        try:
+            m = np.broadcast_to(m, x.shape)
+        except ValueError:
+            raise ValueError(
+                f"masked_fill: a mask of shape {np.shape(mask)} does not broadcast to the "
+                f"tensor's shape {x.shape}"
+            ) from None
+        if isinstance(value, Tensor):
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"masked_fill: value must be a real number, got {value!r}")
+        fill = _as_array(value, x.dtype)
+        keep = ~m
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * keep,)
+
+        return _result(np.where(m, fill, x), (self,), vjp, "masked_fill")
 
     # -------------------------------------------------------------- elementwise ops
 
@@ -644,10 +749,19 @@ class Tensor:
 
     # -------------------------------------------------------------- reductions
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    # Every reduction takes numpy's `axis=`/`keepdims=` or PyTorch's `dim=`/`keepdim=`.
+
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Sum over `axis` (all axes by default). VJP: `g` copied back over the summed axes."""
         x = self.data
-        axes = _axes(axis, x.ndim, "sum")
+        axes, keepdims = _reduce_args("sum", x.ndim, axis, keepdims, dim, keepdim)
 
         def vjp(g: Array) -> tuple[Array]:
             if not keepdims:
@@ -656,10 +770,17 @@ class Tensor:
 
         return _result(x.sum(axis=axes, keepdims=keepdims), (self,), vjp, "sum")
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Mean over `axis`. VJP: `g / n` copied back, `n` the number of entries averaged."""
         x = self.data
-        axes = _axes(axis, x.ndim, "mean")
+        axes, keepdims = _reduce_args("mean", x.ndim, axis, keepdims, dim, keepdim)
         n = int(np.prod([x.shape[a] for a in axes]))
         if n == 0:
             raise ValueError(f"mean over an empty axis of a tensor of shape {x.shape}")
@@ -671,24 +792,67 @@ class Tensor:
 
         return _result(x.mean(axis=axes, keepdims=keepdims), (self,), vjp, "mean")
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over `axis`. VJP: `g` to the entry that is the maximum, shared equally
-        among ties (as PyTorch's `amax` does)."""
-        x = self.data
-        axes = _axes(axis, x.ndim, "max")
-        if any(x.shape[a] == 0 for a in axes):
-            raise ValueError(f"max over an empty axis of a tensor of shape {x.shape}")
-        top = x.max(axis=axes, keepdims=True)
+    def max(self, axis: Axis = None, keepdims: bool = False, **torch_style: object) -> Tensor:
+        """Maximum over `axis`, numpy's `max` (PyTorch's `amax`). VJP: `g` to the entry
+        that is the maximum, shared equally among ties (as PyTorch's `amax` does).
 
-        def vjp(g: Array) -> tuple[Array]:
-            if not keepdims:
-                g = np.expand_dims(g, axes)
-            winners = x == top
-            ties = winners.sum(axis=axes, keepdims=True, dtype=g.dtype)
-            return (winners * (g / ties),)
+        PyTorch's `max(dim=...)` returns the values *and* their indices; ours returns
+        the values only, so `dim=` is refused with a message saying what to write.
+        """
+        _refuse_torch_max("max", torch_style)
+        return self.amax(axis, keepdims)
 
-        out = top if keepdims else np.squeeze(top, axis=axes)
-        return _result(out, (self,), vjp, "max")
+    def min(self, axis: Axis = None, keepdims: bool = False, **torch_style: object) -> Tensor:
+        """Minimum over `axis`, numpy's `min` (PyTorch's `amin`). VJP: `g` to the entry
+        that is the minimum, shared equally among ties. `dim=` is refused, as for `max`."""
+        _refuse_torch_max("min", torch_style)
+        return self.amin(axis, keepdims)
+
+    def amax(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Maximum over `axis` (PyTorch's `amax`). VJP: `g` to the maximum, ties share it."""
+        return _extreme(self, "amax", axis, keepdims, dim, keepdim)
+
+    def amin(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Minimum over `axis` (PyTorch's `amin`). VJP: `g` to the minimum, ties share it."""
+        return _extreme(self, "amin", axis, keepdims, dim, keepdim)
+
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The index of the largest entry along `axis` (of the flattened tensor by
+        default), the first one among ties, as int64: outside the graph (no gradient)."""
+        return _arg_extreme(self, "argmax", np.argmax, axis, keepdims, dim, keepdim)
+
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The index of the smallest entry along `axis`, the first among ties, as int64:
+        outside the graph (no gradient)."""
+        return _arg_extreme(self, "argmin", np.argmin, axis, keepdims, dim, keepdim)
 
     # -------------------------------------------------------------- shapes
 
@@ -706,32 +870,147 @@ class Tensor:
 
         return _result(out, (self,), vjp, "reshape")
 
-    def transpose(self, *axes: int) -> Tensor:
-        """Axes permuted (reversed by default). VJP: `g` permuted back."""
-        order = axes[0] if len(axes) == 1 and isinstance(axes[0], tuple | list) else axes
+    def view(self, *shape: int | tuple[int, ...]) -> Tensor:
+        """PyTorch's name for `reshape` (the result is a new array here, never a view
+        that shares memory). VJP: `g` reshaped back."""
+        return self.reshape(*shape)
+
+    def permute(self, *dims: int) -> Tensor:
+        """The axes in the order `dims`, a permutation of all of them (PyTorch's
+        `permute`, numpy's `transpose(axes)`). VJP: `g` permuted back.
+
+        Raises:
+            ValueError: `dims` is not a permutation of the tensor's axes.
+        """
+        order = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
         x = self.data
         try:
-            out = x.transpose(order or None)
-        except (ValueError, TypeError):
-            raise ValueError(f"transpose: axes {order} do not fit shape {x.shape}") from None
-        # numpy accepts negative axes: make them positive before inverting the permutation
-        inverse = tuple(np.argsort([a % x.ndim for a in order]).tolist()) if order else None
+            positive = [int(a) % x.ndim if -x.ndim <= a < x.ndim else None for a in order]
+        except TypeError:
+            raise TypeError(f"permute: dims must be ints, got {order!r}") from None
+        if None in positive or sorted(positive) != list(range(x.ndim)):  # type: ignore[type-var]
+            raise ValueError(
+                f"permute: dims {tuple(order)} are not a permutation of the {x.ndim} axes "
+                f"of a tensor of shape {x.shape}"
+            )
+        out = x.transpose(positive)
+        inverse = tuple(np.argsort(positive).tolist())
 
         def vjp(g: Array) -> tuple[Array]:
             return (g.transpose(inverse),)
 
-        return _result(out, (self,), vjp, "transpose")
+        return _result(out, (self,), vjp, "permute")
+
+    def transpose(self, *dims: int) -> Tensor:
+        """Two axes swapped, as in PyTorch: `a.transpose(0, 1)`; no axes given, all of
+        them reversed (as `a.T`). VJP: `g` with the same axes swapped back.
+
+        numpy's `transpose(axes)` takes a whole order instead, so `(0, 1)` would mean
+        "leave a matrix as it is"; this engine follows PyTorch, where our learners go,
+        and asks for `permute(...)` for a whole order.
+
+        Raises:
+            TypeError: not zero or two axes are given.
+            ValueError: an axis is out of range.
+        """
+        x = self.data
+        if not dims:
+            return self.permute(tuple(range(x.ndim))[::-1])
+        if len(dims) != 2 or not all(isinstance(d, int | np.integer) for d in dims):
+            raise TypeError(
+                f"transpose(dim0, dim1) swaps two axes, as in PyTorch; got {dims!r}: for a "
+                f"whole order of the axes (numpy's transpose(axes)) write permute(...)"
+            )
+        d0, d1 = _axes(dims[0], x.ndim, "transpose")[0], _axes(dims[1], x.ndim, "transpose")[0]
+        order = list(range(x.ndim))
+        order[d0], order[d1] = order[d1], order[d0]
+        return self.permute(order)
 
     @property
     def T(self) -> Tensor:
         """The axes reversed (a matrix transposed)."""
         return self.transpose()
 
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes `start_dim` to `end_dim` (both included) merged into one, as in PyTorch.
+        VJP: `g` reshaped back."""
+        x = self.data
+        if x.ndim == 0:
+            return self.reshape(1)
+        (start,) = _axes(start_dim, x.ndim, "flatten")
+        (end,) = _axes(end_dim, x.ndim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        merged = int(np.prod(x.shape[start : end + 1]))
+        return self.reshape((*x.shape[:start], merged, *x.shape[end + 1 :]))
+
+    def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
+        """Axes of size 1 removed: all of them, or those among `dim` (an axis in `dim`
+        whose size is not 1 is left as it is, as in PyTorch). VJP: `g` reshaped back."""
+        x = self.data
+        axes = _axes(dim, x.ndim, "squeeze") if dim is not None else tuple(range(x.ndim))
+        keep = [n for i, n in enumerate(x.shape) if not (i in axes and n == 1)]
+        return self.reshape(tuple(keep))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of size 1 at position `dim` (from `-ndim - 1` to `ndim`), as in
+        PyTorch. VJP: `g` reshaped back."""
+        x = self.data
+        if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+            raise TypeError(f"unsqueeze: dim must be an int, got {dim!r}")
+        if not -x.ndim - 1 <= dim <= x.ndim:
+            raise ValueError(
+                f"unsqueeze: dim {dim} is out of range for a tensor with {x.ndim} axes "
+                f"(from {-x.ndim - 1} to {x.ndim})"
+            )
+        position = int(dim) % (x.ndim + 1)
+        return self.reshape((*x.shape[:position], 1, *x.shape[position:]))
+
+    def expand(self, *sizes: int) -> Tensor:
+        """The tensor stretched to `sizes` along its axes of size 1 (and new leading
+        axes), without copying, as in PyTorch; -1 keeps an axis's size. VJP: `g` summed
+        back over the stretched axes (`unbroadcast`).
+
+        Raises:
+            ValueError: an axis whose size is not 1 is asked for another size.
+        """
+        new = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], tuple | list) else sizes
+        x = self.data
+        lead = len(new) - x.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {len(new)} sizes for a tensor with {x.ndim} axes")
+        target = tuple(
+            x.shape[i - lead] if n == -1 and i >= lead else int(n) for i, n in enumerate(new)
+        )
+        try:
+            out = np.broadcast_to(x, target)
+        except ValueError:
+            raise ValueError(
+                f"expand: shape {x.shape} cannot be expanded to {tuple(new)} (only axes "
+                f"of size 1 stretch)"
+            ) from None
+        shape = x.shape
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (unbroadcast(g, shape),)
+
+        return _result(out, (self,), vjp, "expand")
+
+    def matmul(self, other: Operand) -> Tensor:
+        """`a @ b`, as a method (PyTorch's `matmul`)."""
+        return self @ other
+
     def __getitem__(self, index: object) -> Tensor:
         """Indexing and slicing, as in numpy. VJP: `g` scattered back into zeros; an
-        entry picked several times (integer-array indexing) gets the sum of its `g`s."""
-        if isinstance(index, Tensor):
-            index = index.data
+        entry picked several times (integer-array indexing) gets the sum of its `g`s.
+
+        A `Tensor` of integers or bools works as an index alone or inside a tuple
+        (`x[t]`, `x[:, t]`, `x[t1, t2]`). One difference from PyTorch: when integer-array
+        indices are separated by a slice (`x[1, :, d]`), numpy, and so this engine, puts
+        the indexed axes first in the result, while PyTorch can keep them in place; the
+        values agree, the order of the axes may not.
+        """
+        index = _plain_index(index)
         x = self.data
         try:
             out = x[index]
@@ -751,13 +1030,14 @@ class Tensor:
 
     # -------------------------------------------------------------- softmax
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """`e**a / sum(e**a)` along `axis`, computed without overflow.
 
         VJP: `s * (g - sum(g * s))`, with `s` the softmax: the Jacobian
         `diag(s) - s sᵀ` applied to `g` without building it.
         """
         x = self.data
+        axis = _one_axis("softmax", axis, dim)
         _axes(axis, x.ndim, "softmax")
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         s = e / e.sum(axis=axis, keepdims=True)
@@ -767,12 +1047,13 @@ class Tensor:
 
         return _result(s, (self,), vjp, "softmax")
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """`a - log(sum(e**a))` along `axis`, computed without overflow.
 
         VJP: `g - s * sum(g)`, with `s` the softmax.
         """
         x = self.data
+        axis = _one_axis("log_softmax", axis, dim)
         _axes(axis, x.ndim, "log_softmax")
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -958,6 +1239,57 @@ def maximum(a: Operand, b: Operand) -> Tensor:
         )
 
     return _result(out, (first, second), vjp, "maximum")
+
+
+def minimum(a: Operand, b: Operand) -> Tensor:
+    """The smaller of `a` and `b`, entry by entry. VJP: `g` to the smaller one; at a tie,
+    half to each (as PyTorch does)."""
+    first = a if isinstance(a, Tensor) else _operand(a, b if isinstance(b, Tensor) else None)
+    second, x, y = _pair(first, b)
+    out = _broadcasting("minimum", np.minimum, x, y)
+    need_a, need_b = first.requires_grad, second.requires_grad
+
+    def vjp(g: Array) -> tuple[Array | None, Array | None]:
+        share = np.where(x < y, 1.0, np.where(x == y, 0.5, 0.0)).astype(out.dtype)
+        return (
+            unbroadcast(g * share, x.shape) if need_a else None,
+            unbroadcast(g * (1 - share), y.shape) if need_b else None,
+        )
+
+    return _result(out, (first, second), vjp, "minimum")
+
+
+def where(condition: object, a: Operand, b: Operand) -> Tensor:
+    """`a` where the bool `condition` is true, else `b`, entry by entry (PyTorch's
+    `torch.where(condition, a, b)`). The three broadcast together.
+
+    VJP: `g` where the condition holds to `a`, elsewhere to `b`, each summed back to its
+    own shape.
+
+    Raises:
+        TypeError: `condition` is not bool.
+        ValueError: the shapes do not broadcast.
+    """
+    c = _bool_mask("where", condition)
+    first = a if isinstance(a, Tensor) else _operand(a, b if isinstance(b, Tensor) else None)
+    second, x, y = _pair(first, b)
+    try:
+        shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: shapes {c.shape} (condition), {x.shape} and {y.shape} do not broadcast"
+        ) from None
+    out = np.where(c, x, y)
+    need_a, need_b = first.requires_grad, second.requires_grad
+    pick = np.broadcast_to(c, shape)
+
+    def vjp(g: Array) -> tuple[Array | None, Array | None]:
+        return (
+            unbroadcast(np.where(pick, g, 0.0).astype(g.dtype), x.shape) if need_a else None,
+            unbroadcast(np.where(pick, 0.0, g).astype(g.dtype), y.shape) if need_b else None,
+        )
+
+    return _result(out, (first, second), vjp, "where")
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -1150,7 +1482,13 @@ def _operand(x: object, like: Tensor | None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        dtype = like.data.dtype if like is not None and like.data.dtype in _FLOATS else None
+        dtype = None
+        if like is not None:
+            kind = like.data.dtype
+            # A number takes the tensor's dtype: float32 stays float32, and an integer
+            # meeting an integer tensor keeps its width (int32 * 2 is int32, as in PyTorch).
+            if kind in _FLOATS or (kind.kind in "iu" and isinstance(x, numbers.Integral)):
+                dtype = kind
         return _constant(_as_array(x, dtype))
     if isinstance(x, np.ndarray):
         return _constant(_as_array(x))
@@ -1241,6 +1579,136 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: axis {axis!r} repeats an axis")
     return tuple(out)
+
+
+def _reduce_args(
+    op: str,
+    ndim: int,
+    axis: Axis | list[int],
+    keepdims: bool,
+    dim: Axis | list[int],
+    keepdim: bool | None,
+) -> tuple[tuple[int, ...], bool]:
+    """The axes and `keepdims` of a reduction, from numpy's or PyTorch's keywords."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis= or dim=, not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims and not keepdim:
+            raise TypeError(f"{op}: keepdims=True and keepdim=False disagree")
+        keepdims = keepdim
+    if not isinstance(keepdims, bool | np.bool_):
+        raise TypeError(f"{op}: keepdims must be a bool, got {keepdims!r}")
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if axis == ():
+        raise ValueError(
+            f"{op}: an empty tuple of axes is ambiguous (numpy reduces no axis, PyTorch "
+            f"every axis): write {op}() to reduce every axis, or leave the tensor as it is"
+        )
+    return _axes(axis, ndim, op), bool(keepdims)
+
+
+def _refuse_torch_max(op: str, torch_style: dict[str, object]) -> None:
+    if not torch_style:
+        return
+    if set(torch_style) <= {"dim", "keepdim"}:
+        raise TypeError(
+            f"{op}(dim=...) in PyTorch returns the values and their indices; ours returns "
+            f"the values only: write a.a{op}(dim=...) or a.{op}(axis=...) for the values "
+            f"and a.arg{op}(dim=...) for the indices"
+        )
+    raise TypeError(f"{op}() got unexpected keyword arguments {sorted(torch_style)}")
+
+
+def _extreme(
+    t: Tensor, op: str, axis: Axis, keepdims: bool, dim: Axis, keepdim: bool | None
+) -> Tensor:
+    """amax/amin. VJP: `g` to the entries equal to the extreme, shared among ties."""
+    x = t.data
+    axes, keepdims = _reduce_args(op, x.ndim, axis, keepdims, dim, keepdim)
+    if any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{op} over an empty axis of a tensor of shape {x.shape}")
+    top = (x.max if op == "amax" else x.min)(axis=axes, keepdims=True)
+
+    def vjp(g: Array) -> tuple[Array]:
+        if not keepdims:
+            g = np.expand_dims(g, axes)
+        winners = x == top
+        ties = winners.sum(axis=axes, keepdims=True, dtype=g.dtype)
+        return (winners * (g / ties),)
+
+    out = top if keepdims else np.squeeze(top, axis=axes)
+    return _result(out, (t,), vjp, op)
+
+
+def _arg_extreme(
+    t: Tensor,
+    op: str,
+    fn: Callable[..., Array],
+    axis: int | None,
+    keepdims: bool,
+    dim: int | None,
+    keepdim: bool | None,
+) -> Tensor:
+    x = t.data
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis= or dim=, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    if x.size == 0:
+        raise ValueError(f"{op} of an empty tensor (shape {x.shape})")
+    if axis is None:
+        out = np.asarray(fn(x), dtype=np.int64)
+        if keepdims:
+            out = out.reshape((1,) * x.ndim)
+    else:
+        (a,) = _axes(axis, x.ndim, op)
+        out = fn(x, axis=a, keepdims=keepdims).astype(np.int64)
+    return _constant(out)
+
+
+def _compare(op: str, fn: Callable[[Array, Array], Array], a: Tensor, other: object) -> Tensor:
+    """A comparison entry by entry: a bool tensor outside the graph."""
+    _, x, y = _pair(a, other)
+    return _constant(_broadcasting(op, fn, x, y))
+
+
+def _one_axis(op: str, axis: int, dim: int | None) -> int:
+    """`axis`, or PyTorch's `dim=` in its place."""
+    if dim is None:
+        return axis
+    if axis != -1:
+        raise TypeError(f"{op}: give axis= or dim=, not both")
+    return dim
+
+
+def _comparable(other: object) -> bool:
+    return isinstance(other, Tensor | np.ndarray) or (
+        isinstance(other, numbers.Real) and not isinstance(other, bool)
+    )
+
+
+def _bool_mask(op: str, mask: object) -> Array:
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"{op}: the mask must be bool (for example a < 0), got dtype {m.dtype}")
+    return m
+
+
+def _plain_index(index: object) -> object:
+    """An index with every `Tensor` in it (alone, in a tuple or in a list) replaced by its
+    array, so that `x[t]`, `x[:, t]` and `x[t1, t2]` all index as numpy does."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return [i.data if isinstance(i, Tensor) else i for i in index]
+    return index
 
 
 def _is_basic(index: object) -> bool:

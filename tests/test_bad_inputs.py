@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from backprop import Tensor, Value, datasets, draw, gradcheck, losses, nn, optim
-from backprop.tensor import cross_entropy
+from backprop.tensor import cross_entropy, where
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,83 @@ CATALOGUE = [
         call(lambda z: cross_entropy(z, [0]), t(np.ones((2, 3)))),
         ValueError,
         r"expected 2 labels",
+    ),
+    Case(
+        "Tensor",
+        "sum over an empty tuple of axes",
+        call(lambda a: a.sum(()), t(np.ones((2, 3)))),
+        ValueError,
+        r"sum: an empty tuple of axes is ambiguous",
+    ),
+    Case(
+        "Tensor",
+        "max(dim=...), which in PyTorch also returns indices",
+        call(lambda a: a.max(dim=1), t(np.ones((2, 3)))),
+        TypeError,
+        r"max\(dim=...\) in PyTorch returns the values and their indices.*amax",
+    ),
+    Case(
+        "Tensor",
+        "transpose given a whole order",
+        call(lambda a: a.transpose(2, 0, 1), t(np.ones((2, 3, 4)))),
+        TypeError,
+        r"transpose\(dim0, dim1\) swaps two axes.*permute",
+    ),
+    Case(
+        "Tensor",
+        "permute with an axis twice",
+        call(lambda a: a.permute(0, 0), t(np.ones((2, 3)))),
+        ValueError,
+        r"permute: dims \(0, 0\) are not a permutation.*\(2, 3\)",
+    ),
+    Case(
+        "Tensor",
+        "unsqueeze out of range",
+        call(lambda a: a.unsqueeze(3), t(np.ones((2, 3)))),
+        ValueError,
+        r"unsqueeze: dim 3 is out of range.*from -3 to 2",
+    ),
+    Case(
+        "Tensor",
+        "expand an axis that is not of size 1",
+        call(lambda a: a.expand(4, 3), t(np.ones((2, 3)))),
+        ValueError,
+        r"expand: shape \(2, 3\) cannot be expanded to \(4, 3\)",
+    ),
+    Case(
+        "Tensor",
+        "masked_fill with a float mask",
+        call(lambda a: a.masked_fill(np.ones((2, 3)), 0.0), t(np.ones((2, 3)))),
+        TypeError,
+        r"masked_fill: the mask must be bool.*float64",
+    ),
+    Case(
+        "Tensor",
+        "masked_fill with a mask that does not broadcast",
+        call(lambda a: a.masked_fill(np.ones(4, bool), 0.0), t(np.ones((2, 3)))),
+        ValueError,
+        r"masked_fill: a mask of shape \(4,\) does not broadcast.*\(2, 3\)",
+    ),
+    Case(
+        "Tensor",
+        "where with shapes that do not broadcast",
+        call(lambda a, b: where(a > 0, a, b), t(np.ones((2, 3))), t(np.ones(4))),
+        ValueError,
+        r"where: shapes \(2, 3\) \(condition\), \(2, 3\) and \(4,\) do not broadcast",
+    ),
+    Case(
+        "Tensor",
+        "argmax of an empty tensor",
+        call(lambda a: a.argmax(), t(np.ones((0, 3)))),
+        ValueError,
+        r"argmax of an empty tensor",
+    ),
+    Case(
+        "Tensor",
+        "the truth of a tensor of several entries",
+        call(lambda a: bool(a == a), t(np.ones((2, 3)))),
+        RuntimeError,
+        r"truth value of a tensor of shape \(2, 3\) is ambiguous.*\.all\(\)",
     ),
     # ------------------------------------------------------------------ nn
     Case(

@@ -123,6 +123,11 @@ def test_tensor_op_against_its_formulas_and_finite_differences(op) -> None:
     arrays, G = _inputs_and_upstream(op)
     inputs = [Tensor(x, requires_grad=True) for x in arrays]
     y = op.make(*inputs)
+    if not op.differentiable:  # a comparison or an index: its value, and no graph
+        want = np.asarray(op.value(*arrays))
+        assert y.dtype == want.dtype and np.array_equal(y.data, want), op.code
+        assert not y.requires_grad and y.is_leaf, op.code
+        return
     assert np.allclose(y.data, op.value(*arrays), rtol=1e-12, atol=1e-15), op.code
     y.backward(G)
     for x, want in zip(inputs, op.grads(G, *arrays), strict=True):
@@ -139,9 +144,14 @@ def test_tensor_op_against_pytorch(op) -> None:
     arrays, G = _inputs_and_upstream(op)
     inputs = [Tensor(x, requires_grad=True) for x in arrays]
     y = op.make(*inputs)
-    y.backward(G)
     ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in arrays]
     ty = op.torch(*ts)
+    if not op.differentiable:  # the same values and dtype, and no gradient in either
+        assert not ty.requires_grad and not y.requires_grad, op.code
+        assert str(ty.dtype).removeprefix("torch.") == str(y.dtype), op.code
+        np.testing.assert_array_equal(y.data, ty.numpy(), err_msg=op.code)
+        return
+    y.backward(G)
     ty.backward(torch.from_numpy(np.asarray(G, dtype=np.float64)))
     np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=RTOL, atol=1e-14)
     for x, t in zip(inputs, ts, strict=True):

@@ -266,13 +266,15 @@ def test_max_with_a_dim_returns_indices_and_gives_a_tie_to_one_entry() -> None:
     assert t.grad.tolist() == a.grad.tolist() == [[0.0, 0.5, 0.5]]  # shared
 
 
-def test_transpose_takes_an_order_in_ours_and_swaps_two_axes_in_torch() -> None:
+def test_transpose_swaps_two_axes_and_permute_takes_an_order_in_both() -> None:
     torch = _torch()
     x = np.arange(24.0).reshape(2, 3, 4)
     a, t = Tensor(x), torch.tensor(x)
-    np.testing.assert_array_equal(a.transpose(2, 0, 1).data, t.permute(2, 0, 1).numpy())
+    np.testing.assert_array_equal(a.permute(2, 0, 1).data, t.permute(2, 0, 1).numpy())
     assert tuple(t.transpose(0, 2).shape) == (4, 3, 2)  # axes 0 and 2 swapped
-    np.testing.assert_array_equal(a.transpose(2, 1, 0).data, t.transpose(0, 2).numpy())
+    np.testing.assert_array_equal(a.transpose(0, 2).data, t.transpose(0, 2).numpy())
+    m = np.arange(6.0).reshape(2, 3)  # numpy's transpose((0, 1)) would leave it as it is
+    np.testing.assert_array_equal(Tensor(m).transpose(0, 1).data, torch.tensor(m).T.numpy())
 
 
 def test_clip_is_clamp() -> None:

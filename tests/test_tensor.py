@@ -366,7 +366,7 @@ def test_linear_with_a_constant_input_or_frozen_weight(rng):
 
 # ---------------------------------------------------------------------- reductions
 
-AXES = [None, 0, 1, 2, -1, -2, (0, 2), (2, 0), (-1, 0), (0, 1, 2), ()]
+AXES = [None, 0, 1, 2, -1, -2, (0, 2), (2, 0), (-1, 0), (0, 1, 2)]
 
 
 @pytest.mark.parametrize("keepdims", [False, True])
@@ -443,9 +443,9 @@ def test_reshape_and_transpose(op, ref, rng):
 @pytest.mark.parametrize(
     "axes", [(1, 0, 2), ((2, 0, 1),), ([1, 2, 0],), (-1, 0, 1), (0, -1, -2), (-3, -1, 1)]
 )
-def test_transpose_3d_with_negative_axes(axes, rng):
+def test_permute_3d_with_negative_axes(axes, rng):
     x = rng.standard_normal((2, 3, 4))
-    out = check_gradients(lambda t: t.transpose(*axes), x)
+    out = check_gradients(lambda t: t.permute(*axes), x)
     np.testing.assert_array_equal(out.data, x.transpose(*axes))
 
 

@@ -56,6 +56,7 @@ SYMBOLS = {
     "__matmul__": "@",
     "__getitem__": "index",
     "_neg_vjp": "neg",
+    "_extreme": "amax/amin",  # max and min share it with amax and amin
     "_propagate": "backward",
     "backward": "backward",
 }
