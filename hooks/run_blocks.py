@@ -1,9 +1,10 @@
-"""mkdocs hook: Run buttons on the tutorial's code blocks, executed in the browser by Pyodide.
+"""mkdocs hook: Run buttons on the guide's code blocks, executed in the browser by Pyodide.
 
 At build time (and under `mkdocs serve`) this hook
 
-1. decides, for every Python block of a tutorial page, whether the reader's browser can
-   run it: Pyodide here has the standard library and our own pure-Python wheel, no numpy.
+1. decides, for every Python block of a tutorial, how-to or explanation page (RUN_PARTS)
+   and of the playground, whether the reader's browser can run it: Pyodide here has the
+   standard library and our own pure-Python wheel, no numpy.
    A block is runnable when it and every block it runs after (its *chain*, worked out as
    `tests/docs_harness.py` and pytest-markdown-docs do: a `{.python continuation}` block
    after the previous Python block, a markdown-exec `session="..."` block after its
@@ -45,6 +46,9 @@ from docs_harness import Fence, scan_fences  # noqa: E402
 ASSETS = "assets/pyodide"
 RUNNER = Path(__file__).with_name("browser_runner.py")
 PLAYGROUND = "playground.md"
+# The parts of the guide whose pages get Run buttons, wherever a block can run. The
+# reference is left out: its code shows how to call things, it is not a lesson to edit.
+RUN_PARTS = ("tutorial/", "how-to/", "explanation/")
 
 log = logging.getLogger(f"mkdocs.hooks.{Path(__file__).stem}")
 
@@ -408,8 +412,9 @@ def page_data(blocks: list[Block], page_url: str, runtime: dict[str, str] | None
 _state: dict[str, Any] = {"blocks": {}, "runtime": None, "tmp": None}
 
 
-def _is_run_page(src_uri: str) -> bool:
-    return src_uri.startswith("tutorial/") or src_uri == PLAYGROUND
+def is_run_page(src_uri: str) -> bool:
+    """Whether the page at `src_uri` (relative to docs/) gets Run buttons where it can."""
+    return src_uri.startswith(RUN_PARTS) or src_uri == PLAYGROUND
 
 
 def _build_wheel(directory: Path) -> Path:
@@ -451,14 +456,14 @@ def on_files(files: Any, config: Any) -> Any:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    if _is_run_page(page.file.src_uri):
+    if is_run_page(page.file.src_uri):
         _state["blocks"][page.file.src_uri] = page_blocks(markdown)
     return markdown
 
 
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
     src = page.file.src_uri
-    if not _is_run_page(src):
+    if not is_run_page(src):
         return html_text
     blocks = _state["blocks"].pop(src, [])
     playground = None

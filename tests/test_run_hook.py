@@ -19,6 +19,7 @@ import sys
 import tarfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,13 @@ import browser_runner  # noqa: E402
 import run_blocks  # noqa: E402
 
 TUTORIAL = sorted((ROOT / "docs" / "tutorial").glob("*.md"))
+# Every page that gets Run buttons where its blocks can run (the playground has its own tests).
+RUN_PAGES = sorted(
+    path
+    for part in run_blocks.RUN_PARTS
+    for path in (ROOT / "docs" / part).glob("*.md")
+    if path.stem != "index"
+)
 
 PAGE = textwrap.dedent(
     """\
@@ -144,7 +152,11 @@ def _nonblank(source: str) -> list[str]:
     return [line for line in source.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("path", TUTORIAL, ids=lambda p: p.stem)
+def _page_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+@pytest.mark.parametrize("path", RUN_PAGES, ids=_page_id)
 def test_chains_are_what_the_tests_run(path: Path) -> None:
     """For every block, prelude + code is the source its pytest test runs, line for line."""
     import docs_harness
@@ -181,6 +193,31 @@ def test_the_tutorial_has_runnable_blocks_on_its_scalar_pages() -> None:
     assert counts["15"] == 0  # broadcasting: numpy throughout
 
 
+def _runnable(part: str, name: str) -> list[run_blocks.Block]:
+    blocks = run_blocks.page_blocks((ROOT / "docs" / part / f"{name}.md").read_text("utf8"))
+    return [b for b in blocks if b.runnable and b.shown]
+
+
+def test_how_to_and_explanation_pages_get_run_buttons_where_they_can() -> None:
+    """The hook works on every page of the three parts, and their scalar blocks are runnable."""
+    assert run_blocks.RUN_PARTS == ("tutorial/", "how-to/", "explanation/")
+    for part in ("tutorial", "how-to", "explanation"):
+        assert run_blocks.is_run_page(f"{part}/any-page.md")
+    assert not run_blocks.is_run_page("reference/api.md")
+    assert not run_blocks.is_run_page("notebooks/digits.py")
+    assert run_blocks.is_run_page("playground.md")
+    # Pages whose examples are scalar: most of their shown blocks can run.
+    assert len(_runnable("how-to", "check-a-gradient")) >= 5
+    assert len(_runnable("how-to", "draw-a-graph")) >= 4
+    assert len(_runnable("explanation", "engine-design")) >= 10
+    assert len(_runnable("explanation", "why-reverse-mode")) >= 8
+    # A page that is numpy throughout has none, and each of its shown blocks says why.
+    for part, name in [("how-to", "train-on-your-data"), ("explanation", "backprop-to-pytorch")]:
+        blocks = run_blocks.page_blocks((ROOT / "docs" / part / f"{name}.md").read_text("utf8"))
+        assert blocks and not any(b.runnable for b in blocks), name
+        assert all("numpy" in b.reason or "PyTorch" in b.reason for b in blocks if b.shown), name
+
+
 _BOTH_WAYS = """
 import contextlib, io, json, sys
 results = []
@@ -204,7 +241,7 @@ def test_leaving_out_hidden_figures_changes_no_output() -> None:
     decides that from the code alone, so every such chain is run both ways here.
     """
     cases, where = [], []
-    for path in TUTORIAL:
+    for path in RUN_PAGES:
         blocks = run_blocks.page_blocks(path.read_text("utf8"))
         for block in (b for b in blocks if b.skipped):
             whole = sorted([*block.prelude, *block.skipped])
@@ -393,6 +430,73 @@ def test_fetch_soft_never_fails_the_build(tmp_path: Path) -> None:
     soft = subprocess.run([*args, "--soft"], capture_output=True, text=True)
     assert hard.returncode == 1 and "pinned integrity" in hard.stderr
     assert soft.returncode == 0 and "make pyodide" in soft.stderr
+
+
+def _fake_npm(folder: Path, tarball: bytes, *, integrity: str | None = None, code: int = 0) -> Path:
+    """An executable that answers `npm pack SPEC --json` as npm does, from `tarball`."""
+    script = folder / "npm"
+    report = {"filename": "pyodide-1.tgz", "integrity": integrity or _integrity(tarball)}
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, pathlib, sys\n"
+        f"assert sys.argv[1:3] == ['pack', {run_blocks.fetch_pyodide.PACKAGE!r}], sys.argv\n"
+        f"pathlib.Path('pyodide-1.tgz').write_bytes(bytes.fromhex({tarball.hex()!r}))\n"
+        f"print(json.dumps([{report!r}]))\n"
+        f"print('npm error: code E404', file=sys.stderr)\n"
+        f"sys.exit({code})\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_npm_pack_returns_the_tarball_and_the_integrity_npm_reports(tmp_path: Path) -> None:
+    fetch = run_blocks.fetch_pyodide
+    tarball = _tarball(fetch.FILES)
+    npm = _fake_npm(tmp_path, tarball)
+    before = set(Path.cwd().iterdir())
+    assert fetch.npm_pack(npm=str(npm)) == (tarball, _integrity(tarball))
+    assert set(Path.cwd().iterdir()) == before  # npm packs into a folder of its own
+    failing = _fake_npm(tmp_path, tarball, code=1)
+    with pytest.raises(fetch.FetchError, match=r"failed \(exit 1\):\nnpm error: code E404"):
+        fetch.npm_pack(npm=str(failing))
+    with pytest.raises(fetch.FetchError, match=r"npm is not installed.*apt-get install npm"):
+        fetch.npm_pack(npm=str(tmp_path / "no-npm-here"))
+
+
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """The fetcher with its cache in `tmp_path` and no runtime unpacked yet."""
+    fetch = run_blocks.fetch_pyodide
+    monkeypatch.setattr(fetch, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(fetch, "DIST", tmp_path / "cache" / "dist")
+    monkeypatch.setattr(fetch, "is_present", lambda dist=None: False)
+    return fetch
+
+
+def test_fetch_refuses_what_npm_reports_with_another_integrity(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fetch = _isolated(monkeypatch, tmp_path)
+    tarball = _tarball(fetch.FILES)
+    monkeypatch.setattr(fetch, "npm_pack", lambda: (tarball, _integrity(tarball)))
+    with pytest.raises(fetch.FetchError, match="not the pinned sha512-"):
+        fetch.fetch()
+    # npm reporting the pinned value is not enough: the bytes themselves are checked.
+    monkeypatch.setattr(fetch, "npm_pack", lambda: (tarball, fetch.INTEGRITY))
+    with pytest.raises(fetch.FetchError, match="does not match its pinned integrity"):
+        fetch.fetch()
+    assert not (tmp_path / "cache" / "dist").exists()
+
+
+def test_without_npm_the_build_goes_on_and_says_how_to_get_the_runtime(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fetch = _isolated(monkeypatch, tmp_path)
+    monkeypatch.setattr(fetch.shutil, "which", lambda name: None)
+    assert fetch.main([]) == 1
+    assert "npm is not installed" in capsys.readouterr().err
+    assert fetch.main(["--soft"]) == 0  # what make build and make serve run
+    err = capsys.readouterr().err
+    assert "npm is not installed" in err and "Run buttons will say to run `make pyodide`" in err
 
 
 @pytest.mark.parametrize("present", [True, False])

@@ -2,13 +2,14 @@
 
 The guide's Run buttons execute code blocks in the reader's browser with Pyodide, served
 by the site itself (the site must work offline). The npm package `pyodide` holds the core
-runtime; this script downloads its tarball once from the npm registry, checks it against
-the sha512 integrity pinned below (the registry's `dist.integrity`, copied here by hand, so
-a changed tarball is refused instead of trusted), and unpacks the few files the browser
-needs into `.cache/pyodide/<version>/dist/`. The mkdocs hook `hooks/run_blocks.py` copies
-them into the built site under `assets/pyodide/`.
+runtime; this script has npm's own client fetch its tarball once (`npm pack
+pyodide@VERSION`, into a temporary folder), checks it against the sha512 integrity
+pinned below (copied here by hand, so a changed tarball is refused instead of trusted;
+the integrity npm reports must agree too), and unpacks the few files the browser needs
+into `.cache/pyodide/<version>/dist/`. The mkdocs hook `hooks/run_blocks.py` copies them
+into the built site under `assets/pyodide/`.
 
-    python tools/fetch_pyodide.py               # fetch unless already there
+    python tools/fetch_pyodide.py               # fetch unless already there (needs npm)
     python tools/fetch_pyodide.py --soft        # never fail: warn instead (make build/serve)
     python tools/fetch_pyodide.py --tarball F   # use a tarball you already have (offline)
 
@@ -22,12 +23,12 @@ import argparse
 import base64
 import hashlib
 import io
+import json
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 VERSION = "314.0.8"
@@ -35,7 +36,7 @@ INTEGRITY = (
     "sha512-"
     "74Wq1kXOC+CCEzAfxuRAO701nAcCMLjf8NrwvWpu8S41dVMXwXmLQ05dYB+F4e46AdnGo0oq7YHSVUpHsoarLQ=="
 )
-TARBALL_URL = f"https://registry.npmjs.org/pyodide/-/pyodide-{VERSION}.tgz"
+PACKAGE = f"pyodide@{VERSION}"  # what `npm pack` is asked for
 # What the browser loads (module loader, runtime, standard library, package lock) and the
 # package's metadata (version and licence, MPL-2.0). The rest of the tarball is source maps,
 # type declarations and demo consoles.
@@ -73,17 +74,49 @@ def check_integrity(data: bytes, integrity: str = INTEGRITY) -> None:
         raise FetchError(
             f"the Pyodide {VERSION} tarball does not match its pinned integrity:\n"
             f"  expected sha512-{expected}\n  got      sha512-{actual}\n"
-            "refusing to use it (a corrupted download, or the registry serves other bytes)"
+            "refusing to use it (a corrupted download, or the package now has other bytes)"
         )
 
 
-def download(url: str = TARBALL_URL, timeout: float = 60.0) -> bytes:
-    """The bytes at `url`, or FetchError saying why not."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise FetchError(f"could not download {url}: {error}") from error
+def npm_pack(
+    package: str = PACKAGE, *, npm: str = "npm", timeout: float = 300.0
+) -> tuple[bytes, str]:
+    """The tarball of `package` as npm's client fetches it, and the integrity npm reports.
+
+    Runs `npm pack PACKAGE --json` in a temporary folder (so nothing lands in the
+    checkout) and reads the tarball it writes there. Raises FetchError when npm is not
+    installed, fails, or does not say what it wrote.
+    """
+    executable = shutil.which(npm)
+    if executable is None:
+        raise FetchError(
+            f"npm is not installed, and it fetches {package}: install it "
+            "(on Debian or Ubuntu: `sudo apt-get install npm`), then run "
+            f"`{HOW_TO_GET_IT}` again"
+        )
+    with tempfile.TemporaryDirectory(prefix="pyodide-pack-") as folder:
+        try:
+            proc = subprocess.run(
+                [executable, "pack", package, "--json", "--silent"],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise FetchError(f"`npm pack {package}` took more than {timeout:.0f} s") from error
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+            raise FetchError(f"`npm pack {package}` failed (exit {proc.returncode}):\n{tail}")
+        try:
+            (report,) = json.loads(proc.stdout)
+            path = Path(folder) / report["filename"]
+            return path.read_bytes(), report["integrity"]
+        except (ValueError, KeyError, TypeError, OSError) as error:
+            raise FetchError(
+                f"`npm pack {package}` did not report the one tarball it wrote "
+                f"({type(error).__name__}: {error}); its output began {proc.stdout[:200]!r}"
+            ) from error
 
 
 def unpack(data: bytes, dist: Path = DIST) -> None:
@@ -123,8 +156,13 @@ def fetch(tarball: Path | None = None, *, force: bool = False) -> Path:
     elif cached.is_file():
         data = cached.read_bytes()
     else:
-        print(f"fetching Pyodide {VERSION} from {TARBALL_URL} ...", file=sys.stderr)
-        data = download()
+        print(f"fetching Pyodide {VERSION} with `npm pack {PACKAGE}` ...", file=sys.stderr)
+        data, reported = npm_pack()
+        if reported != INTEGRITY:
+            raise FetchError(
+                f"npm reports the integrity {reported} for {PACKAGE}, "
+                f"not the pinned {INTEGRITY}: refusing the tarball"
+            )
     check_integrity(data)
     CACHE.mkdir(parents=True, exist_ok=True)
     if not cached.is_file():
@@ -146,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.soft:
             print(
                 "fetch_pyodide: the site builds without it; its Run buttons will say to run "
-                f"`{HOW_TO_GET_IT}` once the npm registry can be reached",
+                f"`{HOW_TO_GET_IT}` (which needs npm and the network)",
                 file=sys.stderr,
             )
             return 0

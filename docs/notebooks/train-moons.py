@@ -98,7 +98,7 @@ assert np.all((X.std(axis=0) > 0.3) & (X.std(axis=0) < 1.5))  # and of about uni
 # The `seed` fixes the random initial weights, so every run of this notebook gives the
 # same result. Random, unequal starting weights are not a detail: neurons that start
 # equal stay equal
-# ([page 9](../../tutorial/09-summary/#from-one-neuron-to-a-network)).
+# ([page 11](../../tutorial/11-layers-and-networks/#why-the-weights-start-random)).
 
 # %%
 model = MLP(2, [16, 16, 1], seed=0)
