@@ -31,13 +31,30 @@ import numpy as np
 from backprop import Value
 from backprop.tensor import (
     Tensor,
+    arange,
+    binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
+    eye,
+    full,
+    full_like,
     linear,
     maximum,
     minimum,
+    mse_loss,
+    nll_loss,
+    one_hot,
+    ones,
+    ones_like,
+    pad,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
     stack,
     where,
+    zeros,
+    zeros_like,
 )
 
 __all__ = [
@@ -117,6 +134,11 @@ class TensorOp:
     # False for an operation whose result has no gradient (a comparison, an index): its
     # result is checked against the formula and PyTorch, and must be outside the graph.
     differentiable: bool = field(default=True, kw_only=True)
+    # False where central differences cannot see the rule (a cast to float32 rounds below
+    # their resolution): the gradient is still checked against the formula and PyTorch.
+    finite_differences: bool = field(default=True, kw_only=True)
+    # False for random tensors: PyTorch's generator differs, so only shape and dtype agree.
+    torch_values: bool = field(default=True, kw_only=True)
 
     @property
     def id(self) -> str:
@@ -1055,11 +1077,636 @@ TENSOR_OPS: list[TensorOp] = [
 ]
 
 
+def _erf(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[float])(a)
+
+
+def _phi(a: np.ndarray) -> np.ndarray:
+    """The standard normal distribution function."""
+    return 0.5 * (1 + _erf(a / math.sqrt(2)))
+
+
+def _sig(a: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-a))
+
+
+ROWS = np.array([[0, 0, 3], [1, 2, 1], [3, 3, 0]])  # gather's index, a repeat in row 0
+CLASSES_2D = np.array([[0, 2], [1, 1], [2, 0]])  # class indices for (3, 3, 2) logits
+IGNORED = np.array([2, -100, 1])  # the second row is ignored
+F64 = "float64"
+
+TENSOR_OPS += [
+    # ------------------------------------------------------------ elementwise
+    TensorOp(
+        "sin",
+        "a.sin()",
+        r"\sin A",
+        rf"{d('A')} = G \odot \cos A",
+        lambda a: a.sin(),
+        np.sin,
+        lambda g, a: (g * np.cos(a),),
+        ((3, 4),),
+        torch=lambda a: a.sin(),
+    ),
+    TensorOp(
+        "cos",
+        "a.cos()",
+        r"\cos A",
+        rf"{d('A')} = -G \odot \sin A",
+        lambda a: a.cos(),
+        np.cos,
+        lambda g, a: (-g * np.sin(a),),
+        ((3, 4),),
+        torch=lambda a: a.cos(),
+    ),
+    TensorOp(
+        "square",
+        "a.square()",
+        r"A \odot A",
+        rf"{d('A')} = 2 G \odot A",
+        lambda a: a.square(),
+        lambda a: a * a,
+        lambda g, a: (2 * g * a,),
+        ((3, 4),),
+        torch=lambda a: a.square(),
+    ),
+    TensorOp(
+        "rsqrt",
+        "a.rsqrt()",
+        r"1 / \sqrt{A}",
+        rf"{d('A')} = -\tfrac12 G \odot A^{{-3/2}}",
+        lambda a: a.rsqrt(),
+        lambda a: 1 / np.sqrt(a),
+        lambda g, a: (-0.5 * g * a**-1.5,),
+        ((3, 4),),
+        "an entry `<= 0` raises `ValueError`",
+        "positive",
+        torch=lambda a: a.rsqrt(),
+    ),
+    TensorOp(
+        "leaky_relu",
+        "a.leaky_relu(0.1)",
+        r"A \text{ where } A > 0, \text{ else } sA",
+        rf"{d('A')} = G \odot (1 \text{{ where }} A > 0, \text{{ else }} s)",
+        lambda a: a.leaky_relu(0.1),
+        lambda a: np.where(a > 0, a, 0.1 * a),
+        lambda g, a: (g * np.where(a > 0, 1.0, 0.1),),
+        ((3, 4),),
+        "$s$ the negative slope, here 0.1 (PyTorch's default 0.01); at 0 the slope is $s$",
+        torch=lambda a: _functional().leaky_relu(a, 0.1),
+    ),
+    TensorOp(
+        "elu",
+        "a.elu()",
+        r"A \text{ where } A > 0, \text{ else } \alpha(e^A - 1)",
+        rf"{d('A')} = G \odot (1 \text{{ where }} A > 0, \text{{ else }} \alpha e^A)",
+        lambda a: a.elu(),
+        lambda a: np.where(a > 0, a, np.exp(a) - 1),
+        lambda g, a: (g * np.where(a > 0, 1.0, np.exp(a)),),
+        ((3, 4),),
+        r"$\alpha = 1$ by default",
+        torch=lambda a: _functional().elu(a),
+    ),
+    TensorOp(
+        "softplus",
+        "a.softplus()",
+        r"\ln(1 + e^A)",
+        rf"{d('A')} = G \odot \sigma(A)",
+        lambda a: a.softplus(),
+        lambda a: np.log(1 + np.exp(a)),
+        lambda g, a: (g * _sig(a),),
+        ((3, 4),),
+        "no overflow for any finite `a`",
+        torch=lambda a: _functional().softplus(a),
+    ),
+    TensorOp(
+        "silu",
+        "a.silu()",
+        r"A \odot \sigma(A)",
+        rf"{d('A')} = G \odot \sigma(A) \odot (1 + A \odot (1 - \sigma(A)))",
+        lambda a: a.silu(),
+        lambda a: a * _sig(a),
+        lambda g, a: (g * _sig(a) * (1 + a * (1 - _sig(a))),),
+        ((3, 4),),
+        "also called swish",
+        torch=lambda a: _functional().silu(a),
+    ),
+    TensorOp(
+        "gelu",
+        "a.gelu()",
+        r"A \odot \Phi(A)",
+        rf"{d('A')} = G \odot (\Phi(A) + A \odot \varphi(A))",
+        lambda a: a.gelu(),
+        lambda a: a * _phi(a),
+        lambda g, a: (g * (_phi(a) + a * np.exp(-a * a / 2) / math.sqrt(2 * math.pi)),),
+        ((3, 4),),
+        r"$\Phi$ and $\varphi$ the standard normal's distribution and density "
+        "(PyTorch's exact `gelu`, not the tanh approximation)",
+        torch=lambda a: _functional().gelu(a),
+    ),
+    # ------------------------------------------------------------ reductions
+    TensorOp(
+        "var",
+        "a.var(dim=1)",
+        r"Y_i = \tfrac{1}{n - 1} \textstyle\sum_j (A_{ij} - \bar A_i)^2",
+        rf"{d('A_{ij}')} = \tfrac{{2}}{{n - 1}} G_i (A_{{ij}} - \bar A_i)",
+        lambda a: a.var(dim=1),
+        lambda a: np.array([np.var(r, ddof=1) for r in a]),
+        lambda g, a: (2 / 3 * g[:, None] * (a - a.mean(axis=1, keepdims=True)),),
+        ((3, 4),),
+        "PyTorch's `correction=1` by default (numpy's `var` uses 0); $n = 4$ here",
+        torch=lambda a: a.var(dim=1),
+    ),
+    TensorOp(
+        "std",
+        "a.std(dim=0, correction=0)",
+        r"Y_j = \sqrt{\tfrac{1}{n} \textstyle\sum_i (A_{ij} - \bar A_j)^2}",
+        rf"{d('A_{ij}')} = G_j (A_{{ij}} - \bar A_j) / (n Y_j)",
+        lambda a: a.std(dim=0, correction=0),
+        lambda a: np.array([np.std(c) for c in a.T]),
+        lambda g, a: (g * (a - a.mean(axis=0)) / (3 * a.std(axis=0)),),
+        ((3, 4),),
+        "`sqrt(var(...))`, any `correction`; $n = 3$ here",
+        torch=lambda a: a.std(dim=0, correction=0),
+    ),
+    TensorOp(
+        "logsumexp",
+        "a.logsumexp(dim=1)",
+        r"Y_i = \ln \textstyle\sum_j e^{A_{ij}}",
+        rf"{d('A_{ij}')} = G_i S_{{ij}}",
+        lambda a: a.logsumexp(dim=1),
+        lambda a: np.log(np.exp(a).sum(axis=1)),
+        lambda g, a: (g[:, None] * softmax(a),),
+        ((3, 4),),
+        "$S$ the softmax; without overflow",
+        torch=lambda a: a.logsumexp(dim=1),
+    ),
+    TensorOp(
+        "prod",
+        "a.prod(dim=1)",
+        r"Y_i = \textstyle\prod_j A_{ij}",
+        rf"{d('A_{ij}')} = G_i \textstyle\prod_{{k \ne j}} A_{{ik}}",
+        lambda a: a.prod(dim=1),
+        lambda a: np.array([math.prod(r) for r in a.tolist()]),
+        lambda g, a: (
+            np.array(
+                [
+                    [g[i] * math.prod(a[i, k] for k in range(4) if k != j) for j in range(4)]
+                    for i in range(3)
+                ]
+            ),
+        ),
+        ((3, 4),),
+        "computed without dividing, so zeros are fine",
+        torch=lambda a: a.prod(dim=1),
+    ),
+    TensorOp(
+        "cumsum",
+        "a.cumsum(1)",
+        r"Y_{ij} = \textstyle\sum_{k \le j} A_{ik}",
+        rf"{d('A_{ik}')} = \textstyle\sum_{{j \ge k}} G_{{ij}}",
+        lambda a: a.cumsum(1),
+        lambda a: np.array([np.cumsum(r) for r in a]),
+        lambda g, a: (np.array([[g[i, k:].sum() for k in range(4)] for i in range(3)]),),
+        ((3, 4),),
+        "running sums along `dim`",
+        torch=lambda a: a.cumsum(1),
+    ),
+    # ------------------------------------------------------------ indexing, shapes
+    TensorOp(
+        "gather",
+        "a.gather(1, index)",
+        r"Y_{ij} = A_{i,\, I_{ij}}",
+        rf"{d('A_{ik}')} = \textstyle\sum_{{j: I_{{ij}} = k}} G_{{ij}}",
+        lambda a: a.gather(1, ROWS),
+        lambda a: np.array([[a[i, k] for k in ROWS[i]] for i in range(3)]),
+        lambda g, a: (
+            np.array(
+                [
+                    [sum(g[i, j] for j in range(3) if ROWS[i, j] == k) for k in range(4)]
+                    for i in range(3)
+                ]
+            ),
+        ),
+        ((3, 4),),
+        f"$I$ the index, here {ROWS.tolist()}; an entry gathered twice gets both $G$s",
+        torch=lambda a: a.gather(1, _torch().from_numpy(ROWS)),
+    ),
+    TensorOp(
+        "flip",
+        "a.flip(0, 1)",
+        r"Y_{ij} = A_{m-1-i,\, n-1-j}",
+        rf"{d('A')} = G \text{{ flipped back}}",
+        lambda a: a.flip(0, 1),
+        lambda a: a[::-1, ::-1],
+        lambda g, a: (g[::-1, ::-1],),
+        ((3, 4),),
+        torch=lambda a: a.flip((0, 1)),
+    ),
+    TensorOp(
+        "repeat",
+        "a.repeat(2, 1)",
+        r"[A; A]",
+        rf"{d('A')} = G_{{:m}} + G_{{m:}}",
+        lambda a: a.repeat(2, 1),
+        lambda a: np.vstack([a, a]),
+        lambda g, a: (g[:3] + g[3:],),
+        ((3, 4),),
+        "tiles (numpy's `tile`); the gradient adds the tiles' $G$s; $m = 3$ here",
+        torch=lambda a: a.repeat(2, 1),
+    ),
+    TensorOp(
+        "split",
+        "a.split(3, dim=1)[1]",
+        r"A_{:, 3:}",
+        rf"{d('A')} = G \text{{ in columns 3 on, 0 elsewhere}}",
+        lambda a: a.split(3, dim=1)[1],
+        lambda a: a[:, 3:],
+        lambda g, a: (np.hstack([np.zeros((3, 3)), g]),),
+        ((3, 4),),
+        "pieces of `split_size` (the last shorter) or of listed sizes; each piece is an index",
+        torch=lambda a: a.split(3, dim=1)[1],
+    ),
+    TensorOp(
+        "chunk",
+        "a.chunk(2)[0]",
+        r"A_{:2}",
+        rf"{d('A')} = G \text{{ in rows 0 and 1, 0 elsewhere}}",
+        lambda a: a.chunk(2)[0],
+        lambda a: a[:2],
+        lambda g, a: (np.vstack([g, np.zeros((1, 4))]),),
+        ((3, 4),),
+        "`chunks` pieces of $\\lceil n / \\text{chunks} \\rceil$ entries (the last shorter)",
+        torch=lambda a: a.chunk(2)[0],
+    ),
+    TensorOp(
+        "to",
+        "a.to(np.float32)",
+        r"A \text{ rounded to float32}",
+        rf"{d('A')} = G \text{{ rounded to float32}}",
+        lambda a: a.to(np.float32),
+        lambda a: a.astype(np.float32),
+        lambda g, a: (g.astype(np.float32).astype(np.float64),),
+        ((3, 4),),
+        "between floats the gradient flows back; to an integer or bool no gradient",
+        torch=lambda a: a.to(_torch().float32),
+        finite_differences=False,
+    ),
+    TensorOp(
+        "float",
+        "a.float()",
+        r"A \text{ rounded to float32}",
+        rf"{d('A')} = G \text{{ rounded to float32}}",
+        lambda a: a.float(),
+        lambda a: a.astype(np.float32),
+        lambda g, a: (g.astype(np.float32).astype(np.float64),),
+        ((3, 4),),
+        "`to(float32)`",
+        torch=lambda a: a.float(),
+        finite_differences=False,
+    ),
+    TensorOp(
+        "double",
+        "a.float().double()",
+        r"A \text{ through float32}",
+        rf"{d('A')} = G \text{{ rounded to float32}}",
+        lambda a: a.float().double(),
+        lambda a: a.astype(np.float32).astype(np.float64),
+        lambda g, a: (g.astype(np.float32).astype(np.float64),),
+        ((3, 4),),
+        "`to(float64)`",
+        torch=lambda a: a.float().double(),
+        finite_differences=False,
+    ),
+    TensorOp(
+        "long",
+        "a.long()",
+        r"A \text{ truncated to int64}",
+        r"\text{none: outside the graph}",
+        lambda a: a.long(),
+        lambda a: np.trunc(a).astype(np.int64),
+        lambda g, a: (None,),
+        ((3, 4),),
+        "towards zero, as in PyTorch",
+        torch=lambda a: a.long(),
+        differentiable=False,
+    ),
+    TensorOp(
+        "pad",
+        "pad(a, (1, 2))",
+        r"[v \; A \; v \; v]",
+        rf"{d('A')} = G_{{:, 1:-2}}",
+        lambda a: pad(a, (1, 2)),
+        lambda a: np.pad(a, ((0, 0), (1, 2))),
+        lambda g, a: (g[:, 1:-2],),
+        ((3, 4),),
+        "(before, after) widths, last axis first, as PyTorch's `F.pad`; $v$ the value, here 0",
+        torch=lambda a: _functional().pad(a, (1, 2)),
+    ),
+    TensorOp(
+        "one_hot",
+        "one_hot(labels, 4)",
+        r"Y_{ic} = [y_i = c]",
+        r"\text{none: outside the graph}",
+        lambda: one_hot(LABELS, 4),
+        lambda: np.eye(4, dtype=np.int64)[LABELS],
+        lambda g: (),
+        (),
+        f"int64, as in PyTorch; here `labels` = {LABELS.tolist()}",
+        torch=lambda: _functional().one_hot(_torch().from_numpy(LABELS), 4),
+        differentiable=False,
+    ),
+    # ------------------------------------------------------------ creation
+    *(
+        TensorOp(
+            name,
+            code,
+            forward,
+            r"\text{none: a new leaf}",
+            make,
+            value,
+            lambda g: (),
+            (),
+            note,
+            torch=torch_,
+            differentiable=False,
+            torch_values=exact,
+        )
+        for name, code, forward, make, value, torch_, note, exact in [
+            (
+                "zeros",
+                "zeros(2, 3)",
+                r"0",
+                lambda: zeros(2, 3),
+                lambda: np.zeros((2, 3)),
+                lambda: _torch().zeros(2, 3, dtype=_torch().float64),
+                "float64 by default",
+                True,
+            ),
+            (
+                "ones",
+                "ones(2, 3)",
+                r"1",
+                lambda: ones(2, 3),
+                lambda: np.ones((2, 3)),
+                lambda: _torch().ones(2, 3, dtype=_torch().float64),
+                "",
+                True,
+            ),
+            (
+                "full",
+                "full((2, 3), 0.5)",
+                r"v",
+                lambda: full((2, 3), 0.5),
+                lambda: np.full((2, 3), 0.5),
+                lambda: _torch().full((2, 3), 0.5, dtype=_torch().float64),
+                "",
+                True,
+            ),
+            (
+                "arange",
+                "arange(1, 10, 3)",
+                r"1, 4, 7",
+                lambda: arange(1, 10, 3),
+                lambda: np.array([1, 4, 7]),
+                lambda: _torch().arange(1, 10, 3),
+                "int64 for integers, float64 for floats",
+                True,
+            ),
+            (
+                "eye",
+                "eye(3)",
+                r"I",
+                lambda: eye(3),
+                lambda: np.eye(3),
+                lambda: _torch().eye(3, dtype=_torch().float64),
+                "",
+                True,
+            ),
+            (
+                "randn",
+                "randn(2, 3, seed=0)",
+                r"\sim \mathcal{N}(0, 1)",
+                lambda: randn(2, 3, seed=0),
+                lambda: np.random.default_rng(0).standard_normal((2, 3)),
+                lambda: _torch().randn(2, 3, dtype=_torch().float64),
+                "numpy's `default_rng(seed)`: not PyTorch's numbers",
+                False,
+            ),
+            (
+                "rand",
+                "rand(2, 3, seed=0)",
+                r"\sim U[0, 1)",
+                lambda: rand(2, 3, seed=0),
+                lambda: np.random.default_rng(0).random((2, 3)),
+                lambda: _torch().rand(2, 3, dtype=_torch().float64),
+                "numpy's `default_rng(seed)`",
+                False,
+            ),
+        ]
+    ),
+    *(
+        TensorOp(
+            name,
+            code,
+            forward,
+            r"\text{none: a new leaf}",
+            make,
+            value,
+            lambda g, a: (None,),
+            ((3, 4),),
+            note,
+            torch=torch_,
+            differentiable=False,
+            torch_values=exact,
+        )
+        for name, code, forward, make, value, torch_, note, exact in [
+            (
+                "zeros_like",
+                "zeros_like(a)",
+                r"0",
+                zeros_like,
+                np.zeros_like,
+                lambda a: _torch().zeros_like(a),
+                "`a`'s shape and dtype",
+                True,
+            ),
+            (
+                "ones_like",
+                "ones_like(a)",
+                r"1",
+                ones_like,
+                np.ones_like,
+                lambda a: _torch().ones_like(a),
+                "",
+                True,
+            ),
+            (
+                "full_like",
+                "full_like(a, 2.0)",
+                r"v",
+                lambda a: full_like(a, 2.0),
+                lambda a: np.full_like(a, 2.0),
+                lambda a: _torch().full_like(a, 2.0),
+                "",
+                True,
+            ),
+            (
+                "randn_like",
+                "randn_like(a, seed=1)",
+                r"\sim \mathcal{N}(0, 1)",
+                lambda a: randn_like(a, seed=1),
+                lambda a: np.random.default_rng(1).standard_normal(a.shape),
+                lambda a: _torch().randn_like(a),
+                "from a seeded Generator",
+                False,
+            ),
+            (
+                "rand_like",
+                "rand_like(a, seed=1)",
+                r"\sim U[0, 1)",
+                lambda a: rand_like(a, seed=1),
+                lambda a: np.random.default_rng(1).random(a.shape),
+                lambda a: _torch().rand_like(a),
+                "from a seeded Generator",
+                False,
+            ),
+        ]
+    ),
+    # ------------------------------------------------------------ losses
+    TensorOp(
+        "mse_loss",
+        "mse_loss(x, t)",
+        r"\tfrac{1}{n} \textstyle\sum (X - T)^2",
+        (rf"{d('X')} = \tfrac{{2g}}{{n}}(X - T)", rf"{d('T')} = -\tfrac{{2g}}{{n}}(X - T)"),
+        mse_loss,
+        lambda x, t: ((x - t) ** 2).mean(),
+        lambda g, x, t: (2 * g / 12 * (x - t), -2 * g / 12 * (x - t)),
+        ((3, 4), (3, 4)),
+        "$n$ the number of entries; shapes that differ are refused (PyTorch only warns)",
+        torch=lambda x, t: _functional().mse_loss(x, t),
+    ),
+    TensorOp(
+        "binary_cross_entropy_with_logits",
+        "binary_cross_entropy_with_logits(z, t)",
+        r"\tfrac{1}{n} \textstyle\sum \big(\ln(1 + e^Z) - Z \odot T\big)",
+        (rf"{d('Z')} = \tfrac{{g}}{{n}}(\sigma(Z) - T)", rf"{d('T')} = -\tfrac{{g}}{{n}} Z"),
+        binary_cross_entropy_with_logits,
+        lambda z, t: np.mean(np.log(1 + np.exp(z)) - z * t),
+        lambda g, z, t: (g / 12 * (_sig(z) - t), -g / 12 * z),
+        ((3, 4), (3, 4)),
+        "targets in $[0, 1]$, drawn here as $\\sigma$ of normal numbers",
+        "probability",
+        torch=lambda z, t: _functional().binary_cross_entropy_with_logits(z, t),
+    ),
+    TensorOp(
+        "nll_loss",
+        "nll_loss(logp, y)",
+        r"-\tfrac{1}{N} \textstyle\sum_i P_{i y_i}",
+        rf"{d('P')} = -\tfrac{{g}}{{N}} \operatorname{{onehot}}(y)",
+        lambda p: nll_loss(p, LABELS),
+        lambda p: -np.mean([p[i, c] for i, c in enumerate(LABELS)]),
+        lambda g, p: (-g / 3 * np.eye(4)[LABELS],),
+        ((3, 4),),
+        f"$P$ log-probabilities (of `log_softmax`), `y` = {LABELS.tolist()}",
+        torch=lambda p: _functional().nll_loss(p, _torch().from_numpy(LABELS)),
+    ),
+]
+
+# cross_entropy's other forms, as PyTorch takes them
+TENSOR_OPS += [
+    TensorOp(
+        "cross_entropy",
+        "cross_entropy(z, y, reduction='sum', label_smoothing=0.1)",
+        r"\textstyle\sum_i \sum_c -Q_{ic} \ln S_{ic}",
+        rf"{d('Z')} = g\,(S - Q)",
+        lambda z: cross_entropy(z, LABELS, reduction="sum", label_smoothing=0.1),
+        lambda z: -(((1 - 0.1) * np.eye(4)[LABELS] + 0.1 / 4) * np.log(softmax(z))).sum(),
+        lambda g, z: (g * (softmax(z) - ((1 - 0.1) * np.eye(4)[LABELS] + 0.1 / 4)),),
+        ((3, 4),),
+        r"$Q = (1 - \epsilon)\operatorname{onehot}(y) + \epsilon / C$, here $\epsilon = 0.1$",
+        torch=lambda z: _functional().cross_entropy(
+            z, _torch().from_numpy(LABELS), reduction="sum", label_smoothing=0.1
+        ),
+    ),
+    TensorOp(
+        "cross_entropy",
+        "cross_entropy(z, y, ignore_index=-100)",
+        r"\tfrac{1}{|K|} \textstyle\sum_{i \in K} -\ln S_{i y_i}",
+        rf"{d('Z_i')} = \tfrac{{g}}{{|K|}}(S_i - \operatorname{{onehot}}(y_i)) [i \in K]",
+        lambda z: cross_entropy(z, IGNORED),
+        lambda z: -np.mean([np.log(softmax(z))[i, IGNORED[i]] for i in (0, 2)]),
+        lambda g, z: (
+            g
+            / 2
+            * (softmax(z) - np.eye(4)[np.where(IGNORED < 0, 0, IGNORED)])
+            * (IGNORED >= 0)[:, None],
+        ),
+        ((3, 4),),
+        f"$K$ the rows whose label is not `ignore_index`; here `y` = {IGNORED.tolist()}",
+        torch=lambda z: _functional().cross_entropy(z, _torch().from_numpy(IGNORED)),
+    ),
+    TensorOp(
+        "cross_entropy",
+        "cross_entropy(z, q)",
+        r"\tfrac{1}{N} \textstyle\sum_i \sum_c -Q_{ic} \ln S_{ic}",
+        (
+            rf"{d('Z')} = \tfrac{{g}}{{N}}(S \odot \textstyle\sum_c Q_{{:c}} - Q)",
+            rf"{d('Q')} = -\tfrac{{g}}{{N}} \ln S",
+        ),
+        cross_entropy,
+        lambda z, q: -np.mean((q * np.log(softmax(z))).sum(axis=1)),
+        lambda g, z, q: (
+            g / 3 * (softmax(z) * q.sum(axis=1, keepdims=True) - q),
+            -g / 3 * np.log(softmax(z)),
+        ),
+        ((3, 4), (3, 4)),
+        "probability targets $Q$, the logits' shape",
+        "probability",
+        torch=lambda z, q: _functional().cross_entropy(z, q),
+    ),
+    TensorOp(
+        "cross_entropy",
+        "cross_entropy(z, y, reduction='none')",
+        r"Y_{ik} = -\ln S_{i\, y_{ik}\, k}",
+        rf"{d('Z_{{ick}}')} = G_{{ik}}(S_{{ick}} - [c = y_{{ik}}])",
+        lambda z: cross_entropy(z, CLASSES_2D, reduction="none"),
+        lambda z: np.array(
+            [[-np.log(softmax(z[i, :, k]))[CLASSES_2D[i, k]] for k in range(2)] for i in range(3)]
+        ),
+        lambda g, z: (
+            np.stack(
+                [
+                    np.stack(
+                        [
+                            g[i, k] * (softmax(z[i, :, k]) - np.eye(3)[CLASSES_2D[i, k]])
+                            for k in range(2)
+                        ],
+                        axis=-1,
+                    )
+                    for i in range(3)
+                ]
+            ),
+        ),
+        ((3, 3, 2),),
+        "logits $(N, C, d_1)$ with classes on axis 1, one label per position",
+        torch=lambda z: _functional().cross_entropy(
+            z, _torch().from_numpy(CLASSES_2D), reduction="none"
+        ),
+    ),
+]
+
+
 def tensor_inputs(op: TensorOp, rng: np.random.Generator) -> list[np.ndarray]:
     """Random inputs of the shapes `op` is checked at, kept inside its domain."""
     arrays = [rng.normal(size=shape) for shape in op.shapes]
     if op.draw == "positive":
         arrays = [np.abs(x) + 0.5 for x in arrays]
+    elif op.draw == "probability":  # the last input: a target in [0, 1] (rows sum to 1)
+        last = 1 / (1 + np.exp(-arrays[-1]))
+        if op.name == "cross_entropy":
+            last = last / last.sum(axis=1, keepdims=True)
+        arrays[-1] = last
     elif op.draw == "nonzero":
         arrays[-1] = np.sign(arrays[-1]) * (np.abs(arrays[-1]) + 0.5)
     return arrays

@@ -65,17 +65,34 @@ import numpy as np
 
 __all__ = [
     "Tensor",
+    "arange",
+    "binary_cross_entropy_with_logits",
     "concatenate",
     "cross_entropy",
+    "eye",
+    "full",
+    "full_like",
     "is_grad_enabled",
     "linear",
     "maximum",
     "minimum",
+    "mse_loss",
+    "nll_loss",
     "no_grad",
+    "one_hot",
+    "ones",
+    "ones_like",
+    "pad",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
     "stack",
     "topological_order",
     "unbroadcast",
     "where",
+    "zeros",
+    "zeros_like",
 ]
 
 Array: TypeAlias = np.ndarray
@@ -670,6 +687,113 @@ class Tensor:
 
     __abs__ = abs
 
+    def sin(self) -> Tensor:
+        """`sin(a)`. VJP: `g * cos(a)`."""
+        x = self.data
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * np.cos(x),)
+
+        return _result(np.sin(x), (self,), vjp, "sin")
+
+    def cos(self) -> Tensor:
+        """`cos(a)`. VJP: `-g * sin(a)`."""
+        x = self.data
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (-g * np.sin(x),)
+
+        return _result(np.cos(x), (self,), vjp, "cos")
+
+    def square(self) -> Tensor:
+        """`a**2`, entry by entry. VJP: `2 * g * a`."""
+        x = self.data
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (2 * g * x,)
+
+        return _result(x * x, (self,), vjp, "square")
+
+    def rsqrt(self) -> Tensor:
+        """`1 / sqrt(a)`. VJP: `-g / (2 a^{3/2}) = -g * out**3 / 2`.
+
+        Raises:
+            ValueError: some entries are zero or negative (PyTorch gives inf or NaN).
+        """
+        x = self.data
+        bad = np.count_nonzero(x <= 0)
+        if bad:
+            raise ValueError(f"rsqrt of non-positive entries: {bad} of {x.size} entries are <= 0")
+        with np.errstate(over="ignore"):
+            out = _finite("rsqrt", 1 / np.sqrt(x))
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (-0.5 * g * out**3,)
+
+        return _result(out, (self,), vjp, "rsqrt")
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """`a` where `a > 0`, else `negative_slope * a` (PyTorch's default slope 0.01).
+        VJP: `g` where `a > 0`, else `negative_slope * g` (the slope at 0 is
+        `negative_slope`, as in PyTorch)."""
+        slope = _number("leaky_relu", "negative_slope", negative_slope)
+        x = self.data
+        factor = np.where(x > 0, 1.0, slope).astype(x.dtype)
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * factor,)
+
+        return _result(x * factor, (self,), vjp, "leaky_relu")
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """`a` where `a > 0`, else `alpha * (e**a - 1)`. VJP: `g` where `a > 0`, else
+        `g * alpha * e**a` (the left slope at 0, as in PyTorch)."""
+        alpha = _number("elu", "alpha", alpha)
+        x = self.data
+        em1 = np.expm1(np.minimum(x, 0))  # e**a - 1, exact for small a, no overflow
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * np.where(x > 0, 1.0, alpha * (em1 + 1)),)
+
+        return _result(np.where(x > 0, x, alpha * em1), (self,), vjp, "elu")
+
+    def softplus(self) -> Tensor:
+        """`ln(1 + e**a)`, computed without overflow. VJP: `g * sigmoid(a)`."""
+        x = self.data
+        out = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * s,)
+
+        return _result(out, (self,), vjp, "softplus")
+
+    def silu(self) -> Tensor:
+        """`a * sigmoid(a)` (also called swish). VJP: `g * s * (1 + a * (1 - s))`, with
+        `s = sigmoid(a)`."""
+        x = self.data
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * s * (1 + x * (1 - s)),)
+
+        return _result(x * s, (self,), vjp, "silu")
+
+    def gelu(self) -> Tensor:
+        """`a * Phi(a)`, `Phi` the standard normal's distribution function (PyTorch's
+        exact `gelu`, not the tanh approximation). VJP: `g * (Phi(a) + a * phi(a))`,
+        `phi` the normal density."""
+        x = self.data
+        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g * (cdf + x * pdf),)
+
+        return _result(x * cdf, (self,), vjp, "gelu")
+
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """`a` limited to `[low, high]`. VJP: `g` where `low <= a <= high`, else 0.
 
@@ -854,6 +978,128 @@ class Tensor:
         outside the graph (no gradient)."""
         return _arg_extreme(self, "argmin", np.argmin, axis, keepdims, dim, keepdim)
 
+    def var(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int = 1,
+    ) -> Tensor:
+        """The variance `sum((a - mean)**2) / (n - correction)` over `axis`, with
+        PyTorch's default `correction=1` (the unbiased estimate; numpy's `var` uses 0).
+        VJP: `2 * g * (a - mean) / (n - correction)`.
+
+        Raises:
+            ValueError: `n - correction` is not positive.
+        """
+        x = self.data
+        axes, keepdims = _reduce_args("var", x.ndim, axis, keepdims, dim, keepdim)
+        if isinstance(correction, bool) or not isinstance(correction, int | np.integer):
+            raise TypeError(f"var: correction must be an int, got {correction!r}")
+        n = int(np.prod([x.shape[a] for a in axes]))
+        dof = n - int(correction)
+        if dof <= 0:
+            raise ValueError(
+                f"var: {n} entries with correction={correction} leave no degrees of freedom"
+            )
+        centred = x - x.mean(axis=axes, keepdims=True)
+        out = (centred * centred).sum(axis=axes, keepdims=keepdims) / dof
+
+        def vjp(g: Array) -> tuple[Array]:
+            if not keepdims:
+                g = np.expand_dims(g, axes)
+            return (g * (2 / dof) * centred,)
+
+        return _result(out, (self,), vjp, "var")
+
+    def std(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+        correction: int = 1,
+    ) -> Tensor:
+        """The standard deviation, `sqrt(var(...))`, with PyTorch's default
+        `correction=1`. VJP through `var` and `sqrt` (which needs a nonzero spread)."""
+        return self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction).sqrt()
+
+    def logsumexp(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """`ln(sum(e**a))` over `axis`, computed without overflow. VJP: `g * softmax(a)`
+        over the same axes."""
+        x = self.data
+        axes, keepdims = _reduce_args("logsumexp", x.ndim, axis, keepdims, dim, keepdim)
+        top = x.max(axis=axes, keepdims=True)
+        e = np.exp(x - top)
+        total = e.sum(axis=axes, keepdims=True)
+        out = np.log(total) + top
+        s = e / total
+
+        def vjp(g: Array) -> tuple[Array]:
+            if not keepdims:
+                g = np.expand_dims(g, axes)
+            return (g * s,)
+
+        return _result(out if keepdims else np.squeeze(out, axis=axes), (self,), vjp, "logsumexp")
+
+    def prod(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The product over `axis` (all entries by default). VJP: `g` times the product
+        of the *other* entries, computed without dividing (so zeros are fine)."""
+        x = self.data
+        axes, keepdims = _reduce_args("prod", x.ndim, axis, keepdims, dim, keepdim)
+        moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+        flat = moved.reshape(*moved.shape[: moved.ndim - len(axes)], -1)
+        out = flat.prod(axis=-1)
+        # the product of all but entry k: the products before it times those after it
+        before = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+        after = np.flip(
+            np.cumprod(
+                np.flip(np.concatenate([flat[..., 1:], np.ones_like(flat[..., :1])], -1), -1), -1
+            ),
+            -1,
+        )
+        others = (before * after).reshape(moved.shape)
+        others = np.moveaxis(others, tuple(range(-len(axes), 0)), axes)
+        shape = x.shape
+
+        def vjp(g: Array) -> tuple[Array]:
+            g = np.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+            return (g * others,)
+
+        if keepdims:
+            out = out.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        return _result(out, (self,), vjp, "prod")
+
+    def cumsum(self, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """Running sums along `dim` (PyTorch's `cumsum(dim)`). VJP: running sums of `g`
+        taken from the other end."""
+        if axis is not None:
+            dim = axis
+        x = self.data
+        (d,) = _axes(dim, x.ndim, "cumsum")
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (np.flip(np.cumsum(np.flip(g, d), axis=d), d),)
+
+        return _result(np.cumsum(x, axis=d), (self,), vjp, "cumsum")
+
     # -------------------------------------------------------------- shapes
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
@@ -999,6 +1245,152 @@ class Tensor:
     def matmul(self, other: Operand) -> Tensor:
         """`a @ b`, as a method (PyTorch's `matmul`)."""
         return self @ other
+
+    def gather(self, dim: int, index: object) -> Tensor:
+        """`out[i][j] = a[i][index[i][j]]` for `dim=1` (and likewise along any `dim`),
+        as PyTorch's `gather`: `index` has the output's shape and, off `dim`, must fit
+        inside `a`. VJP: `g` added back at the gathered places (an entry gathered
+        twice gets both).
+
+        Raises:
+            TypeError: `index` is not integers.
+            ValueError: `index` has another number of axes, or does not fit.
+            IndexError: an index is out of range.
+        """
+        x = self.data
+        (d,) = _axes(dim, x.ndim, "gather")
+        idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be integers, got dtype {idx.dtype}")
+        if idx.ndim != x.ndim or any(idx.shape[k] > x.shape[k] for k in range(x.ndim) if k != d):
+            raise ValueError(
+                f"gather: an index of shape {idx.shape} does not fit a tensor of shape "
+                f"{x.shape} along dim {dim} (same number of axes, no larger off dim)"
+            )
+        bad = (idx < -x.shape[d]) | (idx >= x.shape[d])
+        if bad.any():
+            raise IndexError(
+                f"gather: indices {idx[bad][:5].tolist()} are out of range for dim {dim} "
+                f"of size {x.shape[d]}"
+            )
+        idx = idx % x.shape[d]
+        part = x[tuple(slice(0, n) if k != d else slice(None) for k, n in enumerate(idx.shape))]
+        out = np.take_along_axis(part, idx, axis=d)
+
+        def vjp(g: Array) -> tuple[Array]:
+            full = np.zeros_like(x)
+            region = full[
+                tuple(slice(0, n) if k != d else slice(None) for k, n in enumerate(idx.shape))
+            ]
+            grids = list(np.indices(idx.shape, sparse=True))
+            grids[d] = idx
+            np.add.at(region, tuple(grids), g)
+            return (full,)
+
+        return _result(out, (self,), vjp, "gather")
+
+    def flip(self, *dims: int) -> Tensor:
+        """The entries in reverse order along `dims` (PyTorch's `flip(dims)`). VJP: `g`
+        flipped back."""
+        order = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+        x = self.data
+        if not order:
+            raise TypeError("flip needs the axes to reverse, e.g. a.flip(0) or a.flip(0, 1)")
+        axes = _axes(tuple(order), x.ndim, "flip")
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (np.flip(g, axes),)
+
+        return _result(np.flip(x, axes), (self,), vjp, "flip")
+
+    def repeat(self, *sizes: int) -> Tensor:
+        """The tensor tiled `sizes[k]` times along axis `k` (PyTorch's `repeat`, numpy's
+        `tile`; extra leading sizes add axes). VJP: `g` cut into the tiles and summed."""
+        reps = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], tuple | list) else sizes
+        x = self.data
+        if len(reps) < x.ndim or any(int(r) < 0 for r in reps):
+            raise ValueError(
+                f"repeat: needs one non-negative count per axis of shape {x.shape} "
+                f"(or more, for new leading axes), got {tuple(reps)}"
+            )
+        reps = tuple(int(r) for r in reps)
+        out = np.tile(x, reps)
+        shape = (1,) * (len(reps) - x.ndim) + x.shape
+
+        def vjp(g: Array) -> tuple[Array]:
+            split = g.reshape(tuple(v for r, n in zip(reps, shape, strict=True) for v in (r, n)))
+            return (split.sum(axis=tuple(range(0, 2 * len(reps), 2))).reshape(x.shape),)
+
+        return _result(out, (self,), vjp, "repeat")
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces along `dim`, as PyTorch's `split`: of `split_size` entries each (the last
+        may be shorter), or of the listed sizes. Each piece is an index of `a`, so its
+        gradient flows back into the right slice."""
+        x = self.data
+        (d,) = _axes(dim, x.ndim, "split")
+        n = x.shape[d]
+        if isinstance(split_size, int | np.integer) and not isinstance(split_size, bool):
+            if split_size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size}")
+            sizes = [min(int(split_size), n - start) for start in range(0, n, int(split_size))]
+        else:
+            sizes = [int(k) for k in split_size]
+            if sum(sizes) != n or any(k < 0 for k in sizes):
+                raise ValueError(
+                    f"split: sizes {sizes} must be non-negative and add up to {n}, the "
+                    f"size of dim {dim}"
+                )
+        pieces, start = [], 0
+        for k in sizes:
+            where_ = [slice(None)] * x.ndim
+            where_[d] = slice(start, start + k)
+            pieces.append(self[tuple(where_)])
+            start += k
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """`chunks` pieces along `dim` (fewer if the axis is short), each of
+        `ceil(n / chunks)` entries but the last, as PyTorch's `chunk`."""
+        if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        (d,) = _axes(dim, self.data.ndim, "chunk")
+        n = self.data.shape[d]
+        return self.split(max(1, -(-n // int(chunks))), dim)
+
+    def to(self, dtype: object) -> Tensor:
+        """The tensor in another dtype (float32, float64, an integer or bool). Between
+        floats the gradient flows back, cast to the input's dtype; a cast to an integer
+        or bool is outside the graph, as in PyTorch."""
+        x = self.data
+        target = np.dtype(dtype)  # type: ignore[call-overload]
+        if not _is_real(target):
+            raise TypeError(f"to: dtype must be float32, float64, an integer or bool, got {target}")
+        if target == x.dtype:
+            return self
+        with np.errstate(over="ignore"):
+            out = x.astype(target)
+        if target.kind == "f":
+            out = _finite("to", out)
+        if target not in _FLOATS:
+            return _constant(out)
+
+        def vjp(g: Array) -> tuple[Array]:
+            return (g.astype(x.dtype),)
+
+        return _result(out, (self,), vjp, "to")
+
+    def float(self) -> Tensor:
+        """The tensor as float32 (PyTorch's `.float()`)."""
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """The tensor as float64 (PyTorch's `.double()`)."""
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        """The tensor as int64, outside the graph (PyTorch's `.long()`)."""
+        return self.to(np.int64)
 
     def __getitem__(self, index: object) -> Tensor:
         """Indexing and slicing, as in numpy. VJP: `g` scattered back into zeros; an
@@ -1370,12 +1762,45 @@ def linear(x: Operand, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return _result(out, parents, vjp, "linear")
 
 
-def cross_entropy(logits: Tensor, labels: object) -> Tensor:
-    """The mean softmax cross-entropy of a batch of logits and integer class labels.
+_REDUCTIONS = ("mean", "sum", "none")
 
-    For one row of logits `z` with label `y`, the loss is `log(sum_j e**z_j) - z_y`,
+
+def _reduction(op: str, reduction: object) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return str(reduction)
+
+
+def _reduce(per: Array, reduction: str, count: int) -> tuple[Array, Callable[[Array], Array]]:
+    """A loss's per-entry values reduced as PyTorch does, and the factor each entry's
+    gradient is multiplied by, as a function of the upstream gradient `g`."""
+    if reduction == "none":
+        return per, lambda g: g
+    if reduction == "sum":
+        return np.asarray(per.sum(), dtype=per.dtype), lambda g: g
+    return np.asarray(per.sum() / count, dtype=per.dtype), lambda g: g / count
+
+
+def cross_entropy(
+    logits: Tensor,
+    labels: object,
+    *,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    ignore_index: int = -100,
+) -> Tensor:
+    """The softmax cross-entropy of logits and targets, as PyTorch's `cross_entropy`.
+
+    For one row of logits `z` with class `y`, the loss is `log(sum_j e**z_j) - z_y`,
     computed without overflow. Its gradient is `p - onehot(y)`, with `p` the softmax of
     `z`; the mean over the `N` rows divides it by `N`.
+
+    Like PyTorch it takes logits of shape `(N, C)` or `(N, C, d1, ...)` (classes on axis
+    1); targets that are class indices (integers, shape `(N,)` or `(N, d1, ...)`) or
+    class probabilities (floats, the logits' shape); `reduction` `"mean"` (over the
+    targets not ignored), `"sum"` or `"none"`; `label_smoothing` `e`, which mixes the
+    target with the uniform distribution, `(1 - e) q + e / C`; and `ignore_index`, a class
+    index whose targets count for nothing.
 
     ```python
     import numpy as np
@@ -1391,18 +1816,37 @@ def cross_entropy(logits: Tensor, labels: object) -> Tensor:
     ```
 
     Raises:
-        TypeError: `logits` is not a Tensor, or the labels are not integers.
-        ValueError: `logits` is not 2-D, the labels are not one per row, or a label is
-            not a class index in `[0, C)`.
+        TypeError: `logits` is not a Tensor, or index targets are not integers.
+        ValueError: the shapes do not fit, a class index is out of range, probabilities
+            are negative, every target is ignored, or a keyword is out of its domain.
     """
     if not isinstance(logits, Tensor):
         raise TypeError(f"cross_entropy: logits must be a Tensor, got {type(logits).__name__}")
+    reduction = _reduction("cross_entropy", reduction)
+    smoothing = _number("cross_entropy", "label_smoothing", label_smoothing)
+    if not 0.0 <= smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {smoothing}")
     z = logits.data
-    if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0:
+    if z.ndim < 2 or 0 in z.shape:
         raise ValueError(
-            f"cross_entropy: logits must have shape (N, C) with N, C >= 1, got {z.shape}"
+            f"cross_entropy: logits must have shape (N, C) or (N, C, d1, ...) with every "
+            f"size >= 1, got {z.shape}"
         )
-    y = _labels(labels, z.shape)
+    target = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if (
+        z.ndim == 2
+        and target.dtype.kind in "iu"
+        and reduction == "mean"
+        and smoothing == 0.0
+        and not (target == ignore_index).any()
+    ):
+        return _cross_entropy_rows(logits, _labels(target, z.shape))  # the common case, fused
+    return _cross_entropy_general(logits, labels, target, reduction, smoothing, ignore_index)
+
+
+def _cross_entropy_rows(logits: Tensor, y: Array) -> Tensor:
+    """Mean cross-entropy of (N, C) logits and N class indices: one node, one softmax."""
+    z = logits.data
     n = z.shape[0]
     rows = np.arange(n)
     shifted = z - z.max(axis=1, keepdims=True)
@@ -1416,6 +1860,370 @@ def cross_entropy(logits: Tensor, labels: object) -> Tensor:
         return (grad * (g / n),)
 
     return _result(np.asarray(loss, dtype=e.dtype), (logits,), vjp, "cross_entropy")
+
+
+def _cross_entropy_general(
+    logits: Tensor, labels: object, target: Array, reduction: str, smoothing: float, ignore: int
+) -> Tensor:
+    z = np.moveaxis(logits.data, 1, -1)  # (N, d1, ..., C)
+    c = z.shape[-1]
+    shifted = z - z.max(axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    p = np.exp(log_p)
+    parents: tuple[Tensor, ...] = (logits,)
+    if target.dtype.kind in "iu":  # class indices
+        expected = (z.shape[0], *z.shape[1:-1])
+        if target.shape != expected:
+            raise ValueError(
+                f"cross_entropy: class-index targets for logits of shape {logits.shape} must "
+                f"have shape {expected}, got {target.shape}"
+            )
+        keep = target != ignore
+        bad = keep & ((target < 0) | (target >= c))
+        if bad.any():
+            raise ValueError(
+                f"cross_entropy: labels must be in [0, {c}) (or ignore_index={ignore}), got "
+                f"{target[bad][:5].tolist()} ({int(bad.sum())} out of range)"
+            )
+        count = int(keep.sum())
+        if count == 0 and reduction == "mean":
+            raise ValueError("cross_entropy: every target is ignore_index: the mean is 0 / 0")
+        q = np.eye(c, dtype=z.dtype)[np.where(keep, target, 0)] * (1 - smoothing) + smoothing / c
+        q *= keep[..., None]
+        target_tensor = None
+    else:  # class probabilities, the logits' shape
+        if target.shape != logits.shape:
+            raise TypeError(
+                f"cross_entropy: labels must be integers (class indices), or class "
+                f"probabilities of the logits' shape {logits.shape}; got dtype {target.dtype} "
+                f"and shape {target.shape}"
+            )
+        if target.dtype.kind != "f":
+            raise ValueError(
+                f"cross_entropy: probability targets must be floats of the logits' shape "
+                f"{logits.shape}, got dtype {target.dtype} and shape {target.shape}"
+            )
+        if (target < 0).any():
+            raise ValueError("cross_entropy: probability targets must not be negative")
+        t = np.moveaxis(target.astype(z.dtype), 1, -1)
+        q = t * (1 - smoothing) + smoothing / c
+        count = int(np.prod(z.shape[:-1]))
+        target_tensor = labels if isinstance(labels, Tensor) and labels.requires_grad else None
+        if target_tensor is not None:
+            parents = (logits, target_tensor)
+    per = -(q * log_p).sum(axis=-1)
+    out, scale = _reduce(per, reduction, count)
+
+    def vjp(g: Array) -> tuple[Array | None, ...]:
+        w = scale(g)[..., None] if reduction == "none" else scale(g)
+        gz = np.moveaxis((p * q.sum(axis=-1, keepdims=True) - q) * w, -1, 1)
+        if target_tensor is None:
+            return (gz,)
+        return gz, np.moveaxis(-(1 - smoothing) * log_p * w, -1, 1)
+
+    return _result(out, parents, vjp, "cross_entropy")
+
+
+def nll_loss(
+    log_probs: Tensor, labels: object, *, reduction: str = "mean", ignore_index: int = -100
+) -> Tensor:
+    """The negative log-likelihood of class indices under log-probabilities (PyTorch's
+    `nll_loss`): `-log_probs[n, y_n]`, averaged over the targets not ignored. Shapes as
+    `cross_entropy`'s. VJP: `-g` at each target's entry, 0 elsewhere.
+
+    Raises:
+        TypeError: `log_probs` is not a Tensor or the labels are not integers.
+        ValueError: the shapes do not fit or a label is out of range.
+    """
+    if not isinstance(log_probs, Tensor):
+        raise TypeError(f"nll_loss: log_probs must be a Tensor, got {type(log_probs).__name__}")
+    reduction = _reduction("nll_loss", reduction)
+    x = np.moveaxis(log_probs.data, 1, -1) if log_probs.ndim >= 2 else None
+    y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if x is None or 0 in log_probs.shape:
+        raise ValueError(f"nll_loss: log_probs must have shape (N, C, ...), got {log_probs.shape}")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: labels must be integers (class indices), got dtype {y.dtype}")
+    c = x.shape[-1]
+    if y.shape != x.shape[:-1]:
+        raise ValueError(
+            f"nll_loss: labels for log_probs of shape {log_probs.shape} must have shape "
+            f"{x.shape[:-1]}, got {y.shape}"
+        )
+    keep = y != ignore_index
+    bad = keep & ((y < 0) | (y >= c))
+    if bad.any():
+        raise ValueError(f"nll_loss: labels must be in [0, {c}), got {y[bad][:5].tolist()}")
+    count = int(keep.sum())
+    if count == 0 and reduction == "mean":
+        raise ValueError("nll_loss: every target is ignore_index: the mean is 0 / 0")
+    safe = np.where(keep, y, 0)
+    picked = np.take_along_axis(x, safe[..., None], axis=-1)[..., 0]
+    per = -picked * keep
+    out, scale = _reduce(per, reduction, count)
+
+    def vjp(g: Array) -> tuple[Array]:
+        grad = np.zeros_like(x)
+        w = scale(g) * keep
+        np.put_along_axis(grad, safe[..., None], -np.asarray(w, dtype=x.dtype)[..., None], -1)
+        return (np.moveaxis(grad, -1, 1),)
+
+    return _result(out, (log_probs,), vjp, "nll_loss")
+
+
+def mse_loss(prediction: Tensor, target: Operand, *, reduction: str = "mean") -> Tensor:
+    """The squared error `(prediction - target)**2`, averaged (PyTorch's `mse_loss`).
+    VJP: `2 g (prediction - target) / n` to the prediction and its negative to the target.
+
+    The shapes must be equal: PyTorch broadcasts different shapes with only a warning,
+    which turns predictions of shape (n, 1) and targets of shape (n,) into an (n, n)
+    comparison (the museum of bugs, exhibit 9); here it is an error.
+
+    Raises:
+        ValueError: the shapes differ.
+    """
+    if not isinstance(prediction, Tensor):
+        raise TypeError(f"mse_loss: prediction must be a Tensor, got {type(prediction).__name__}")
+    reduction = _reduction("mse_loss", reduction)
+    t, x, y = _pair(prediction, target)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"mse_loss: prediction of shape {x.shape} and target of shape {y.shape} differ "
+            f"(they would broadcast to {_broadcast_or_none(x.shape, y.shape)}): reshape one"
+        )
+    diff = x - y
+    out, scale = _reduce(diff * diff, reduction, diff.size)
+    need_x, need_y = prediction.requires_grad, t.requires_grad
+
+    def vjp(g: Array) -> tuple[Array | None, Array | None]:
+        gd = 2 * scale(g) * diff
+        return (gd if need_x else None, -gd if need_y else None)
+
+    return _result(out, (prediction, t), vjp, "mse_loss")
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Operand, *, reduction: str = "mean"
+) -> Tensor:
+    """`-(y ln s(z) + (1 - y) ln(1 - s(z)))` with `s` the sigmoid, computed from the logits
+    `z` without overflow as `max(z, 0) - z y + ln(1 + e^{-|z|})` (PyTorch's
+    `binary_cross_entropy_with_logits`). VJP: `g (s(z) - y) / n` to the logits, `-g z / n`
+    to the target.
+
+    Raises:
+        ValueError: the shapes differ (as in PyTorch), or a target is outside [0, 1].
+    """
+    if not isinstance(logits, Tensor):
+        raise TypeError(
+            f"binary_cross_entropy_with_logits: logits must be a Tensor, got "
+            f"{type(logits).__name__}"
+        )
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, reduction)
+    t, z, y = _pair(logits, target)
+    if z.shape != y.shape:
+        raise ValueError(f"{op}: target of shape {y.shape} must have the logits' shape {z.shape}")
+    if ((y < 0) | (y > 1)).any():
+        raise ValueError(f"{op}: targets must be in [0, 1]")
+    e = np.exp(-np.abs(z))
+    per = np.maximum(z, 0) - z * y + np.log1p(e)
+    s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    out, scale = _reduce(per, reduction, per.size)
+    need_z, need_y = logits.requires_grad, t.requires_grad
+
+    def vjp(g: Array) -> tuple[Array | None, Array | None]:
+        w = scale(g)
+        return (w * (s - y) if need_z else None, -w * z if need_y else None)
+
+    return _result(out, (logits, t), vjp, op)
+
+
+def _broadcast_or_none(a: tuple[int, ...], b: tuple[int, ...]) -> object:
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return "nothing: they do not broadcast"
+
+
+# ---------------------------------------------------------------------- creation
+# PyTorch's names; float64 by default (PyTorch's default is float32), leaves that require a
+# gradient only when asked. Random tensors come from a seeded numpy Generator.
+
+
+def _shape(op: str, size: tuple[object, ...]) -> tuple[int, ...]:
+    dims = size[0] if len(size) == 1 and isinstance(size[0], tuple | list) else size
+    out = []
+    for n in dims:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(dims)!r}")
+        out.append(int(n))
+    return tuple(out)
+
+
+def _made(data: Array, dtype: object, requires_grad: bool) -> Tensor:
+    return Tensor(data if dtype is None else data.astype(dtype), requires_grad=requires_grad)
+
+
+def zeros(*size: int, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of shape `size` (float64 unless `dtype` says otherwise)."""
+    return _made(np.zeros(_shape("zeros", size)), dtype, requires_grad)
+
+
+def ones(*size: int, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of shape `size`."""
+    return _made(np.ones(_shape("ones", size)), dtype, requires_grad)
+
+
+def full(
+    size: tuple[int, ...], fill_value: float, *, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """A tensor of shape `size` filled with `fill_value`."""
+    value = _number("full", "fill_value", fill_value)
+    return _made(np.full(_shape("full", (size,)), value), dtype, requires_grad)
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, *, dtype: object = None
+) -> Tensor:
+    """`start, start + step, ...` below `end` (one argument: `0, 1, ..., start - 1`), as
+    PyTorch's `arange`: integers give int64, any float gives float64."""
+    if end is None:
+        start, end = 0, start
+    values = [_number("arange", n, v) for n, v in (("start", start), ("end", end), ("step", step))]
+    if values[2] == 0:
+        raise ValueError("arange: step must not be 0")
+    ints = all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (start, end, step)
+    )
+    out = np.arange(start, end, step, dtype=np.int64 if ints else np.float64)
+    return Tensor(out if dtype is None else out.astype(dtype))
+
+
+def eye(
+    n: int, m: int | None = None, *, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """The `n` by `m` identity matrix (square by default)."""
+    rows, cols = _shape("eye", (n, n if m is None else m))
+    return _made(np.eye(rows, cols), dtype, requires_grad)
+
+
+def _rng(seed: object) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+
+
+def randn(
+    *size: int, seed: object = None, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal numbers of shape `size`, from `numpy.random.default_rng(seed)` (or
+    the Generator passed as `seed`): the same seed gives the same numbers (not PyTorch's:
+    the generators differ)."""
+    data = _rng(seed).standard_normal(_shape("randn", size))
+    return _made(data, dtype, requires_grad)
+
+
+def rand(
+    *size: int, seed: object = None, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """Numbers uniform in `[0, 1)` of shape `size`, from a seeded Generator, as `randn`."""
+    data = _rng(seed).random(_shape("rand", size))
+    return _made(data, dtype, requires_grad)
+
+
+def _like(t: object, op: str) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expects a Tensor, got {type(t).__name__}")
+    return t
+
+
+def zeros_like(t: Tensor, *, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of `t`'s shape and dtype."""
+    t = _like(t, "zeros_like")
+    return Tensor(np.zeros_like(t.data, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, *, dtype: object = None, requires_grad: bool = False) -> Tensor:
+    """Ones of `t`'s shape and dtype."""
+    t = _like(t, "ones_like")
+    return Tensor(np.ones_like(t.data, dtype=dtype), requires_grad=requires_grad)
+
+
+def full_like(
+    t: Tensor, fill_value: float, *, dtype: object = None, requires_grad: bool = False
+) -> Tensor:
+    """`fill_value` in `t`'s shape and dtype."""
+    t = _like(t, "full_like")
+    value = _number("full_like", "fill_value", fill_value)
+    return Tensor(np.full_like(t.data, value, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, *, seed: object = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal numbers in `t`'s shape and float dtype, from a seeded Generator."""
+    t = _like(t, "randn_like")
+    dtype = t.dtype if t.dtype in _FLOATS else np.float64
+    return randn(*t.shape, seed=seed, dtype=dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, *, seed: object = None, requires_grad: bool = False) -> Tensor:
+    """Uniform numbers in `[0, 1)` in `t`'s shape and float dtype."""
+    t = _like(t, "rand_like")
+    dtype = t.dtype if t.dtype in _FLOATS else np.float64
+    return rand(*t.shape, seed=seed, dtype=dtype, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------- more functions
+
+
+def one_hot(labels: object, num_classes: int = -1) -> Tensor:
+    """Integer labels as one-hot rows (int64, as PyTorch's `one_hot`): a new last axis of
+    `num_classes` entries (the largest label + 1 by default), 1 at the label. No gradient.
+
+    Raises:
+        TypeError: the labels are not integers.
+        ValueError: a label is negative or not below `num_classes`.
+    """
+    y = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+    if y.size and y.min() < 0:
+        raise ValueError(f"one_hot: labels must be >= 0, got {int(y.min())}")
+    c = int(y.max()) + 1 if num_classes == -1 else int(num_classes)
+    if y.size and y.max() >= c:
+        raise ValueError(f"one_hot: label {int(y.max())} does not fit {c} classes")
+    return _constant(np.eye(c, dtype=np.int64)[y])
+
+
+def pad(t: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
+    """`t` padded with `value`, as PyTorch's `nn.functional.pad` (constant mode): `pad`
+    lists (before, after) pairs for the last axis first, then the one before it, ...
+    VJP: `g` with the padding cut away.
+
+    Raises:
+        ValueError: `pad` has an odd length, more pairs than axes, or a negative width.
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"pad: expects a Tensor, got {type(t).__name__}")
+    widths = [int(w) for w in pad]
+    x = t.data
+    if len(widths) % 2 or len(widths) // 2 > x.ndim or any(w < 0 for w in widths):
+        raise ValueError(
+            f"pad: needs (before, after) pairs of non-negative widths, last axis first, at "
+            f"most one pair per axis of shape {x.shape}, got {tuple(widths)}"
+        )
+    pairs = [(0, 0)] * x.ndim
+    for k in range(len(widths) // 2):
+        pairs[x.ndim - 1 - k] = (widths[2 * k], widths[2 * k + 1])
+    fill = _number("pad", "value", value)
+    out = np.pad(x, pairs, constant_values=fill)
+    inside = tuple(slice(b, b + n) for (b, _), n in zip(pairs, x.shape, strict=True))
+
+    def vjp(g: Array) -> tuple[Array]:
+        return (g[inside],)
+
+    return _result(out, (t,), vjp, "pad")
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -1684,6 +2492,19 @@ def _one_axis(op: str, axis: int, dim: int | None) -> int:
     if axis != -1:
         raise TypeError(f"{op}: give axis= or dim=, not both")
     return dim
+
+
+def _number(op: str, name: str, value: object) -> float:
+    """A real, finite parameter of an operation (a slope, a scale), as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{op}: {name} must be finite, got {number}")
+    return number
+
+
+_erf = np.vectorize(math.erf, otypes=[float])
 
 
 def _comparable(other: object) -> bool:

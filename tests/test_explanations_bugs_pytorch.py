@@ -304,8 +304,10 @@ def test_cross_entropy_is_the_mean_over_the_batch_by_default() -> None:
     mean = F.cross_entropy(torch.tensor(z), torch.tensor(labels))
     assert mean.item() == pytest.approx(per_row.mean().item(), rel=1e-15)
     assert cross_entropy(Tensor(z), labels).item() == pytest.approx(mean.item(), rel=1e-13)
-    with pytest.raises(TypeError):  # ours takes class indices only, not probabilities
-        cross_entropy(Tensor(z), np.full((4, 3), 1 / 3))
+    # class probabilities as targets, as PyTorch takes them too
+    q = np.full((4, 3), 1 / 3)
+    theirs = F.cross_entropy(torch.tensor(z), torch.tensor(q)).item()
+    assert cross_entropy(Tensor(z), q).item() == pytest.approx(theirs, rel=1e-13)
 
 
 def test_parameters_is_a_list_in_ours_and_a_generator_in_torch() -> None:

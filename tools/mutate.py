@@ -57,6 +57,8 @@ SYMBOLS = {
     "__getitem__": "index",
     "_neg_vjp": "neg",
     "_extreme": "amax/amin",  # max and min share it with amax and amin
+    "_cross_entropy_rows": "cross_entropy",  # the fused common case
+    "_cross_entropy_general": "cross_entropy",  # every other form PyTorch takes
     "_propagate": "backward",
     "backward": "backward",
 }
