@@ -888,7 +888,7 @@ TENSOR_OPS: list[TensorOp] = [
         lambda a: np.array(a.ravel().tolist()).reshape(4, 3),
         lambda g, a: (g.reshape(a.shape),),
         ((3, 4),),
-        "PyTorch's name for `reshape`; here the result is a new array, never a view",
+        "PyTorch's name for `reshape`; it shares memory with `a` where numpy can",
         torch=lambda a: a.view(-1, 3),
     ),
     TensorOp(

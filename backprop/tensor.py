@@ -1117,8 +1117,8 @@ class Tensor:
         return _result(out, (self,), vjp, "reshape")
 
     def view(self, *shape: int | tuple[int, ...]) -> Tensor:
-        """PyTorch's name for `reshape` (the result is a new array here, never a view
-        that shares memory). VJP: `g` reshaped back."""
+        """PyTorch's name for `reshape`: like PyTorch's `view`, the result shares memory
+        with `a` where numpy can arrange it. VJP: `g` reshaped back."""
         return self.reshape(*shape)
 
     def permute(self, *dims: int) -> Tensor:

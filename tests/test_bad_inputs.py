@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import backprop.tensor as bt
 from backprop import Tensor, Value, datasets, draw, gradcheck, losses, nn, optim
 from backprop.tensor import cross_entropy, where
 
@@ -290,6 +291,132 @@ CATALOGUE = [
         call(lambda a: bool(a == a), t(np.ones((2, 3)))),
         RuntimeError,
         r"truth value of a tensor of shape \(2, 3\) is ambiguous.*\.all\(\)",
+    ),
+    Case(
+        "Tensor",
+        "gather with a float index",
+        call(lambda a: a.gather(1, np.zeros((2, 3))), t(np.ones((2, 3)))),
+        TypeError,
+        r"gather: index must be integers.*float64",
+    ),
+    Case(
+        "Tensor",
+        "gather out of range",
+        call(lambda a: a.gather(1, np.array([[0, 3], [1, 1]])), t(np.ones((2, 3)))),
+        IndexError,
+        r"gather: indices \[3\] are out of range for dim 1 of size 3",
+    ),
+    Case(
+        "Tensor",
+        "pad with an odd number of widths",
+        call(lambda a: bt.pad(a, (1, 2, 3)), t(np.ones((2, 3)))),
+        ValueError,
+        r"pad: needs \(before, after\) pairs.*\(1, 2, 3\)",
+    ),
+    Case(
+        "Tensor",
+        "one_hot with a label too large",
+        call(lambda: bt.one_hot([0, 4], 3)),
+        ValueError,
+        r"one_hot: label 4 does not fit 3 classes",
+    ),
+    Case(
+        "Tensor",
+        "var with no degrees of freedom",
+        call(lambda a: a.var(dim=0), t(np.ones((1, 3)))),
+        ValueError,
+        r"var: 1 entries with correction=1 leave no degrees of freedom",
+    ),
+    Case(
+        "Tensor",
+        "cross_entropy with label_smoothing above 1",
+        call(lambda z: cross_entropy(z, [0, 1], label_smoothing=1.5), t(np.ones((2, 3)))),
+        ValueError,
+        r"label_smoothing must be in \[0, 1\], got 1.5",
+    ),
+    Case(
+        "Tensor",
+        "cross_entropy with every target ignored",
+        call(lambda z: cross_entropy(z, [-100, -100]), t(np.ones((2, 3)))),
+        ValueError,
+        r"every target is ignore_index",
+    ),
+    Case(
+        "Tensor",
+        "cross_entropy with an unknown reduction",
+        call(lambda z: cross_entropy(z, [0, 1], reduction="avg"), t(np.ones((2, 3)))),
+        ValueError,
+        r"reduction must be 'mean', 'sum' or 'none', got 'avg'",
+    ),
+    Case(
+        "Tensor",
+        "mse_loss of (n, 1) against (n,)",
+        call(lambda x: bt.mse_loss(x, np.zeros(4)), t(np.ones((4, 1)))),
+        ValueError,
+        r"mse_loss: prediction of shape \(4, 1\) and target of shape \(4,\) differ.*\(4, 4\)",
+    ),
+    Case(
+        "Tensor",
+        "binary cross-entropy with a target above 1",
+        call(lambda z: bt.binary_cross_entropy_with_logits(z, np.full(3, 2.0)), t(np.ones(3))),
+        ValueError,
+        r"targets must be in \[0, 1\]",
+    ),
+    Case(
+        "Tensor",
+        "nll_loss with float labels",
+        call(lambda p: bt.nll_loss(p, [0.0, 1.0]), t(np.zeros((2, 3)))),
+        TypeError,
+        r"nll_loss: labels must be integers.*float64",
+    ),
+    Case(
+        "Tensor",
+        "split sizes that do not add up",
+        call(lambda a: a.split([1, 1], dim=1), t(np.ones((2, 3)))),
+        ValueError,
+        r"split: sizes \[1, 1\] must be non-negative and add up to 3",
+    ),
+    Case(
+        "Tensor",
+        "arange with step 0",
+        call(lambda: bt.arange(0, 3, 0)),
+        ValueError,
+        r"arange: step must not be 0",
+    ),
+    Case(
+        "Tensor",
+        "zeros of a negative size",
+        call(lambda: bt.zeros(2, -1)),
+        ValueError,
+        r"zeros: sizes must be non-negative ints, got \(2, -1\)",
+    ),
+    Case(
+        "Tensor",
+        "randn with a string seed",
+        call(lambda: bt.randn(2, seed="0")),
+        TypeError,
+        r"seed must be an int, a numpy Generator or None, got '0'",
+    ),
+    Case(
+        "Tensor",
+        "leaky_relu with a string slope",
+        call(lambda a: a.leaky_relu("0.1"), t(np.ones(3))),
+        TypeError,
+        r"leaky_relu: negative_slope must be a real number, got '0.1'",
+    ),
+    Case(
+        "Tensor",
+        "rsqrt of zero",
+        call(lambda a: a.rsqrt(), t(np.zeros(3))),
+        ValueError,
+        r"rsqrt of non-positive entries: 3 of 3",
+    ),
+    Case(
+        "Tensor",
+        "a cast to complex",
+        call(lambda a: a.to(np.complex128), t(np.ones(3))),
+        TypeError,
+        r"to: dtype must be float32, float64, an integer or bool, got complex128",
     ),
     # ------------------------------------------------------------------ nn
     Case(

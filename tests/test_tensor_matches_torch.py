@@ -180,3 +180,28 @@ def test_new_operations_match_torch_with_their_gradients(ours, theirs, x) -> Non
     ya.backward(g)
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_the_behaviours_the_side_by_side_page_lists_as_different() -> None:
+    """docs/reference/tensor-and-torch.md, "Behaviour that differs"."""
+    assert Tensor([1.0]).dtype == np.float64 and torch.tensor([1.0]).dtype == torch.float32
+    # backward() twice: our graph is kept, PyTorch's is freed unless retain_graph=True
+    a, t = Tensor([2.0], requires_grad=True), torch.tensor([2.0], requires_grad=True)
+    ya, yt = (a * a).sum(), (t * t).sum()
+    ya.backward()
+    ya.backward()
+    assert a.grad.tolist() == [8.0]
+    yt.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        yt.backward()
+    # the same seed gives the same numbers, numpy's, not PyTorch's
+    from backprop.tensor import randn
+
+    assert np.array_equal(randn(3, seed=7).data, np.random.default_rng(7).standard_normal(3))
+    # no in-place operations here; PyTorch has them
+    assert not hasattr(Tensor, "add_") and hasattr(torch.Tensor, "add_")
+    # view shares memory where numpy can, as PyTorch's does
+    m = Tensor(np.zeros((2, 3)))
+    v = m.view(-1)
+    m.data[0, 0] = 5.0
+    assert v.data[0] == 5.0
