@@ -15,6 +15,7 @@ At least 1,000 examples per engine run in `make test`; set
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -192,14 +193,14 @@ def tensor_programs(draw: st.DrawFn):
         kind = draw(st.sampled_from(KINDS))
         step: tuple | None = None
         if kind == "unary":
-            name = draw(st.sampled_from(["tanh", "sigmoid", "exp", "log", "sqrt", "relu", "abs",
-                                         "neg"]))  # fmt: skip
-            far = np.abs(a).min() > 1e-3  # away from the kinks of relu and abs
+            name = draw(st.sampled_from(UNARY))
+            far = np.abs(a).min() > 1e-3  # away from the kinks of relu, abs, leaky_relu, elu
             ok = {"exp": a.max() < 5, "log": a.min() > 0.1, "sqrt": a.min() > 0.1,
-                  "relu": far, "abs": far}.get(name, True)  # fmt: skip
+                  "rsqrt": a.min() > 0.1, "relu": far, "abs": far, "leaky_relu": far,
+                  "elu": far}.get(name, True)  # fmt: skip
             step = ("unary", name, i) if ok else None
         elif kind == "binary":
-            name = draw(st.sampled_from(["+", "-", "*", "/", "maximum"]))
+            name = draw(st.sampled_from(["+", "-", "*", "/", "maximum", "minimum", "where"]))
             j = draw(st.integers(0, len(values) - 1))
             b = values[j]
             try:
@@ -210,19 +211,23 @@ def tensor_programs(draw: st.DrawFn):
             if (
                 fits
                 and not (name == "/" and np.abs(b).min() < 0.2)
-                and not (name == "maximum" and np.abs(np.subtract(a, b)).min() < 1e-3)
+                and not (name in ("maximum", "minimum") and np.abs(np.subtract(a, b)).min() < 1e-3)
+                and not (name == "where" and np.abs(a).min() < 1e-3)  # where(a > 0, a, b)
             ):
                 step = ("binary", name, i, j)
         elif kind == "reduce" and a.ndim:
-            name = draw(st.sampled_from(["sum", "mean", "max"]))
+            name = draw(st.sampled_from(["sum", "mean", "max", "amin", "logsumexp", "var"]))
             axis = draw(st.integers(-a.ndim, a.ndim - 1))
             keep = draw(st.booleans())
             ordered = np.sort(a, axis=axis)
             gaps = np.diff(ordered, axis=axis)
-            unique = a.shape[axis] < 2 or np.take(gaps, -1, axis=axis).min() > 1e-3
-            step = ("reduce", name, i, axis, keep) if name != "max" or unique else None
+            top = a.shape[axis] < 2 or np.take(gaps, -1, axis=axis).min() > 1e-3
+            bottom = a.shape[axis] < 2 or np.take(gaps, 0, axis=axis).min() > 1e-3
+            ok = {"max": top, "amin": bottom, "var": a.shape[axis] >= 2}.get(name, True)
+            step = ("reduce", name, i, axis, keep) if ok else None
         elif kind == "shape" and a.ndim:
-            step = ("transpose", i) if draw(st.booleans()) else ("reshape", i, (-1,))
+            which = draw(st.sampled_from(["transpose", "reshape", "flip", "unsqueeze"]))
+            step = (which, i, (-1,)) if which == "reshape" else (which, i)
         elif kind == "index" and a.ndim and a.shape[0] > 1:
             picks = rng.integers(0, a.shape[0], size=draw(st.integers(1, 4)))  # repeats allowed
             step = ("index", i, picks) if draw(st.booleans()) else ("slice", i)
@@ -246,6 +251,25 @@ def tensor_programs(draw: st.DrawFn):
 
 
 KINDS = ["unary", "binary", "reduce", "shape", "index", "matmul", "softmax", "join"]
+UNARY = ["tanh", "sigmoid", "exp", "log", "sqrt", "relu", "abs", "neg", "sin", "cos", "square",
+         "rsqrt", "softplus", "silu", "gelu", "elu", "leaky_relu"]  # fmt: skip
+
+
+def _np_sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-v))
+
+
+NP_UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": _np_sigmoid,
+    "relu": lambda v: np.maximum(v, 0),
+    "rsqrt": lambda v: 1 / np.sqrt(v),
+    "softplus": lambda v: np.log1p(np.exp(v)),
+    "silu": lambda v: v * _np_sigmoid(v),
+    "gelu": lambda v: v * 0.5 * (1 + np.vectorize(math.erf)(v / math.sqrt(2))),
+    "elu": lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0))),
+    "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v),
+}
+TORCH_UNARY = {"softplus", "silu", "gelu", "elu", "leaky_relu"}  # in torch.nn.functional
 
 
 def _apply(lib: str, step: tuple, nodes: list) -> Any:
@@ -257,14 +281,19 @@ def _apply(lib: str, step: tuple, nodes: list) -> Any:
         if name == "neg":
             return -x
         if lib == "np":
-            f = {"sigmoid": lambda v: 1 / (1 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0)}
-            return (f[name] if name in f else getattr(np, name))(x)
+            return (NP_UNARY[name] if name in NP_UNARY else getattr(np, name))(x)
+        if lib == "torch" and name in TORCH_UNARY:
+            return getattr(torch.nn.functional, name)(x)
         return getattr(x, name)()
     if kind == "binary":
         x, y = nodes[step[2]], nodes[step[3]]
         name = step[1]
         if name == "maximum":
             return {"np": np.maximum, "bp": bt.maximum, "torch": torch.maximum}[lib](x, y)
+        if name == "minimum":
+            return {"np": np.minimum, "bp": bt.minimum, "torch": torch.minimum}[lib](x, y)
+        if name == "where":
+            return {"np": np.where, "bp": bt.where, "torch": torch.where}[lib](x > 0, x, y)
         if name == "+":
             return x + y
         if name == "-":
@@ -273,14 +302,28 @@ def _apply(lib: str, step: tuple, nodes: list) -> Any:
     if kind == "reduce":
         _, name, i, axis, keep = step
         x = nodes[i]
+        if lib == "np":
+            if name == "logsumexp":
+                m = x.max(axis=axis, keepdims=True)
+                out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+                return out if keep else np.squeeze(out, axis=axis)
+            f = {"max": np.amax, "amin": np.amin, "var": lambda v, **k: np.var(v, ddof=1, **k)}
+            return f.get(name, getattr(np, name))(x, axis=axis, keepdims=keep)
         if lib == "torch":
-            return {"sum": x.sum, "mean": x.mean, "max": x.amax}[name](dim=axis, keepdim=keep)
+            torch_name = {"max": "amax"}.get(name, name)
+            return getattr(x, torch_name)(dim=axis, keepdim=keep)
         return getattr(x, name)(axis=axis, keepdims=keep)
     if kind == "transpose":
         x = nodes[step[1]]
         return x.T if lib != "torch" else x.permute(*reversed(range(x.ndim)))
     if kind == "reshape":
         return nodes[step[1]].reshape(step[2])
+    if kind == "flip":
+        x = nodes[step[1]]
+        return np.flip(x, 0) if lib == "np" else x.flip(0) if lib == "bp" else x.flip((0,))
+    if kind == "unsqueeze":
+        x = nodes[step[1]]
+        return np.expand_dims(x, 0) if lib == "np" else x.unsqueeze(0)
     if kind == "index":
         picks = step[2] if lib != "torch" else torch.as_tensor(step[2])
         return nodes[step[1]][picks]
@@ -361,7 +404,7 @@ def test_the_generators_reach_every_operation() -> None:
     """The programs the two tests above draw use every scalar op and tensor instruction."""
     ops: set[str] = set()
     kinds: set[str] = set()
-    few = settings(max_examples=150, derandomize=True, deadline=None, database=None,
+    few = settings(max_examples=500, derandomize=True, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))  # fmt: skip
 
     @few
@@ -374,12 +417,14 @@ def test_the_generators_reach_every_operation() -> None:
     def tensor(program) -> None:
         for kind, step in program[0]:
             if kind == "op":
-                kinds.add(step[1] if step[0] in ("unary", "binary", "softmax", "join") else step[0])
+                named = ("unary", "binary", "softmax", "join", "reduce")
+                kinds.add(step[1] if step[0] in named else step[0])
 
     scalar()
     tensor()
     assert {op[0] for op in SCALAR_OPS} <= ops
-    expected = {"tanh", "sigmoid", "exp", "log", "sqrt", "relu", "abs", "neg", "+", "-", "*",
-                "/", "maximum", "reduce", "transpose", "reshape", "index", "slice", "matmul",
-                "softmax", "log_softmax", "concatenate", "stack"}  # fmt: skip
+    expected = {*UNARY, "+", "-", "*", "/", "maximum", "minimum", "where", "sum", "mean",
+                "max", "amin", "logsumexp", "var", "transpose", "reshape", "flip", "unsqueeze",
+                "index", "slice", "matmul", "softmax", "log_softmax", "concatenate",
+                "stack"}  # fmt: skip
     assert expected <= kinds, expected - kinds
