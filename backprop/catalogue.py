@@ -32,13 +32,20 @@ from backprop import Value
 from backprop.tensor import (
     Tensor,
     arange,
+    avg_pool2d,
+    batch_norm,
     binary_cross_entropy_with_logits,
     concatenate,
+    conv2d,
     cross_entropy,
+    dropout,
+    embedding,
     eye,
     full,
     full_like,
+    layer_norm,
     linear,
+    max_pool2d,
     maximum,
     minimum,
     mse_loss,
@@ -51,6 +58,7 @@ from backprop.tensor import (
     rand_like,
     randn,
     randn_like,
+    scaled_dot_product_attention,
     stack,
     where,
     zeros,
@@ -1693,6 +1701,220 @@ TENSOR_OPS += [
         torch=lambda z: _functional().cross_entropy(
             z, _torch().from_numpy(CLASSES_2D), reduction="none"
         ),
+    ),
+]
+
+
+# ------------------------------------------------------------ convolution, normalisation,
+# attention: reference formulas written as plain loops over the definitions
+
+
+def _conv_ref(x: np.ndarray, w: np.ndarray, s: int, p: int) -> np.ndarray:
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    n, _, h, wd = xp.shape
+    o, _, kh, kw = w.shape
+    ho, wo = (h - kh) // s + 1, (wd - kw) // s + 1
+    out = np.zeros((n, o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = xp[:, :, s * i : s * i + kh, s * j : s * j + kw]
+            out[:, :, i, j] = np.einsum("ncuv,ocuv->no", patch, w)
+    return out
+
+
+def _conv_grads(g: np.ndarray, x: np.ndarray, w: np.ndarray, s: int, p: int):
+    """dX and dW of the loop definition, entry by entry from the same loops."""
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    gxp, gw = np.zeros_like(xp), np.zeros_like(w)
+    kh, kw = w.shape[2:]
+    for i in range(g.shape[2]):
+        for j in range(g.shape[3]):
+            patch = xp[:, :, s * i : s * i + kh, s * j : s * j + kw]
+            gw += np.einsum("no,ncuv->ocuv", g[:, :, i, j], patch)
+            gxp[:, :, s * i : s * i + kh, s * j : s * j + kw] += np.einsum(
+                "no,ocuv->ncuv", g[:, :, i, j], w
+            )
+    return gxp[:, :, p : p + x.shape[2], p : p + x.shape[3]], gw
+
+
+def _pool_ref(x: np.ndarray, k: int, s: int, reduce: str):
+    n, c, h, wd = x.shape
+    ho, wo = (h - k) // s + 1, (wd - k) // s + 1
+    out, gmap = np.zeros((n, c, ho, wo)), []
+    for i in range(ho):
+        for j in range(wo):
+            patch = x[:, :, s * i : s * i + k, s * j : s * j + k].reshape(n, c, -1)
+            out[:, :, i, j] = patch.max(-1) if reduce == "max" else patch.mean(-1)
+            gmap.append((i, j, patch.argmax(-1)))
+    return out, gmap
+
+
+def _pool_grads(g: np.ndarray, x: np.ndarray, k: int, s: int, reduce: str):
+    gx = np.zeros_like(x)
+    _, gmap = _pool_ref(x, k, s, reduce)
+    for i, j, winner in gmap:
+        if reduce == "max":
+            for (a, b), w in np.ndenumerate(winner):
+                gx[a, b, s * i + w // k, s * j + w % k] += g[a, b, i, j]
+        else:
+            gx[:, :, s * i : s * i + k, s * j : s * j + k] += g[:, :, i, j][..., None, None] / k**2
+    return (gx,)
+
+
+def _norm_ref(x: np.ndarray, axes: tuple[int, ...], eps: float = 1e-5) -> np.ndarray:
+    mean = x.mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)
+
+
+def _norm_grad(g: np.ndarray, x: np.ndarray, axes: tuple[int, ...], eps: float = 1e-5):
+    """The gradient of normalising over `axes`, from the step-by-step graph: the mean's
+    and the variance's paths added to the direct one."""
+    m = int(np.prod([x.shape[a] for a in axes]))
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    inv = 1 / np.sqrt(var + eps)
+    g_var = (g * (x - mu)).sum(axis=axes, keepdims=True) * -0.5 * inv**3
+    g_mu = (-g * inv).sum(axis=axes, keepdims=True) + g_var * (-2 / m) * (x - mu).sum(
+        axis=axes, keepdims=True
+    )
+    return g * inv + g_var * 2 * (x - mu) / m + g_mu / m
+
+
+IMAGE_TOKENS = np.array([[1, 3, 1], [0, 2, 3]])  # embedding's indices, a repeat in row 0
+CAUSAL = np.tril(np.ones((3, 3), dtype=bool))
+DROP_KEEP = np.random.default_rng(7).random((3, 4)) >= 0.25  # dropout(p=0.25, seed=7)
+
+
+def _attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -1e30)
+    return softmax(scores) @ v, softmax(scores)
+
+
+def _attention_grads(g, q, k, v, mask=None):
+    """The VJP of softmax(QK^T/sqrt d) V, through page 13's softmax VJP."""
+    _, a = _attention(q, k, v, mask)
+    gv = np.swapaxes(a, -1, -2) @ g
+    ga = g @ np.swapaxes(v, -1, -2)
+    gs = a * (ga - (ga * a).sum(axis=-1, keepdims=True)) / math.sqrt(q.shape[-1])
+    return gs @ k, np.swapaxes(gs, -1, -2) @ q, gv
+
+
+TENSOR_OPS += [
+    TensorOp(
+        "conv2d",
+        "conv2d(x, w, b, stride=2, padding=1)",
+        r"Y_{noij} = b_o + \textstyle\sum_{cuv} X^{\text{pad}}_{nc,\,si+u,\,sj+v} W_{ocuv}",
+        (
+            rf"{d('X')} = \text{{full convolution of }} G \text{{ with the flipped }} W",
+            rf"{d('W_{ocuv}')} = \textstyle\sum_{{nij}} G_{{noij}} "
+            rf"X^{{\text{{pad}}}}_{{nc,\,si+u,\,sj+v}}",
+            rf"{d('b_o')} = \textstyle\sum_{{nij}} G_{{noij}}",
+        ),
+        lambda x, w, b: conv2d(x, w, b, stride=2, padding=1),
+        lambda x, w, b: _conv_ref(x, w, 2, 1) + b[None, :, None, None],
+        lambda g, x, w, b: (*_conv_grads(g, x, w, 2, 1), g.sum(axis=(0, 2, 3))),
+        ((2, 3, 5, 6), (4, 3, 3, 2), (4,)),
+        "$s$ the stride, here 2, padding 1; im2col and one matrix product; "
+        "images $(N, C, H, W)$, kernels $(C_\\text{out}, C_\\text{in}, k_h, k_w)$",
+        torch=lambda x, w, b: _functional().conv2d(x, w, b, stride=2, padding=1),
+    ),
+    TensorOp(
+        "max_pool2d",
+        "max_pool2d(x, 2)",
+        r"Y_{ncij} = \max_{u,v < 2} X_{nc,\,2i+u,\,2j+v}",
+        rf"{d('X')} = G \text{{ at each window's winner, 0 elsewhere}}",
+        lambda x: max_pool2d(x, 2),
+        lambda x: _pool_ref(x, 2, 2, "max")[0],
+        lambda g, x: _pool_grads(g, x, 2, 2, "max"),
+        ((2, 3, 4, 6),),
+        "stride = the kernel by default; among tied entries the first wins, as in PyTorch",
+        torch=lambda x: _functional().max_pool2d(x, 2),
+    ),
+    TensorOp(
+        "avg_pool2d",
+        "avg_pool2d(x, 2, stride=1)",
+        r"Y_{ncij} = \tfrac14 \textstyle\sum_{u,v < 2} X_{nc,\,i+u,\,j+v}",
+        rf"{d('X')} = \tfrac14 G \text{{ spread over each window, overlaps added}}",
+        lambda x: avg_pool2d(x, 2, stride=1),
+        lambda x: _pool_ref(x, 2, 1, "mean")[0],
+        lambda g, x: _pool_grads(g, x, 2, 1, "mean"),
+        ((2, 3, 4, 5),),
+        "overlapping windows here (stride 1)",
+        torch=lambda x: _functional().avg_pool2d(x, 2, stride=1),
+    ),
+    TensorOp(
+        "batch_norm",
+        "batch_norm(x, None, None, training=True)",
+        r"\hat X = (X - \mu_c) / \sqrt{\sigma_c^2 + \epsilon}",
+        rf"{d('X')} = \tfrac{{1}}{{m \sigma}}"
+        r"\big(m G - \textstyle\sum G - \hat X \sum G \hat X\big)",
+        lambda x: batch_norm(x, None, None, training=True),
+        lambda x: _norm_ref(x, (0, 2, 3)),
+        lambda g, x: (_norm_grad(g, x, (0, 2, 3)),),
+        ((4, 2, 3, 3),),
+        "training mode: each channel's own mean and (biased) variance over the batch and "
+        "the image, $m$ entries; checked here against the step-by-step graph's gradient",
+        torch=lambda x: _functional().batch_norm(x, None, None, training=True),
+    ),
+    TensorOp(
+        "layer_norm",
+        "layer_norm(x, 4, w, b)",
+        r"\hat X_i w + b, \text{ normalised over the last axis}",
+        (
+            rf"{d('X')} = \text{{the batch-norm formula, per row}}",
+            rf"{d('w')} = \textstyle\sum_i G_i \hat X_i",
+            rf"{d('b')} = \textstyle\sum_i G_i",
+        ),
+        lambda x, w, b: layer_norm(x, 4, w, b),
+        lambda x, w, b: _norm_ref(x, (1,)) * w + b,
+        lambda g, x, w, b: (_norm_grad(g * w, x, (1,)), (g * _norm_ref(x, (1,))).sum(0), g.sum(0)),
+        ((3, 4), (4,), (4,)),
+        "over the last axes `normalized_shape`, each example by its own statistics",
+        torch=lambda x, w, b: _functional().layer_norm(x, (4,), w, b),
+    ),
+    TensorOp(
+        "dropout",
+        "dropout(x, 0.25, seed=7)",
+        r"X \odot M / (1 - p)",
+        rf"{d('X')} = G \odot M / (1 - p)",
+        lambda x: dropout(x, 0.25, seed=7),
+        lambda x: x * DROP_KEEP / 0.75,
+        lambda g, x: (g * DROP_KEEP / 0.75,),
+        ((3, 4),),
+        "inverted dropout; $M$ the mask of kept entries from a seeded Generator; in "
+        "evaluation the identity. PyTorch's mask differs, so it is compared by its rule",
+        torch=lambda x: x * _torch().from_numpy(DROP_KEEP) / 0.75,
+    ),
+    TensorOp(
+        "embedding",
+        "embedding(tokens, E)",
+        r"Y_{tj} = E_{x_t,\, j}",
+        rf"{d('E_r')} = \textstyle\sum_{{t: x_t = r}} G_t",
+        lambda e: embedding(IMAGE_TOKENS, e),
+        lambda e: e[IMAGE_TOKENS],
+        lambda g, e: (np.array([g[r == IMAGE_TOKENS].sum(axis=0) for r in range(5)]),),
+        ((5, 3),),
+        f"a scatter-add: a repeated token's rows add up; tokens {IMAGE_TOKENS.tolist()}",
+        torch=lambda e: _functional().embedding(_torch().from_numpy(IMAGE_TOKENS), e),
+    ),
+    TensorOp(
+        "scaled_dot_product_attention",
+        "scaled_dot_product_attention(q, k, v, is_causal=True)",
+        r"\operatorname{softmax}\big(QK^\mathsf{T}/\sqrt{d} + M\big) V",
+        (
+            rf"{d('Q')} = G_S K / \sqrt d",
+            rf"{d('K')} = G_S^\mathsf{{T}} Q / \sqrt d",
+            rf"{d('V')} = A^\mathsf{{T}} G",
+        ),
+        lambda q, k, v: scaled_dot_product_attention(q, k, v, is_causal=True),
+        lambda q, k, v: _attention(q, k, v, CAUSAL)[0],
+        lambda g, q, k, v: _attention_grads(g, q, k, v, CAUSAL),
+        ((2, 3, 4), (2, 3, 4), (2, 3, 2)),
+        "$A$ the attention weights, $G_S = A \\odot (G_A - \\sum G_A \\odot A)$ the softmax's "
+        "VJP (page 13) of $G_A = G V^\\mathsf{T}$; the causal mask keeps each position's past",
+        torch=lambda q, k, v: _functional().scaled_dot_product_attention(q, k, v, is_causal=True),
     ),
 ]
 

@@ -66,14 +66,21 @@ import numpy as np
 __all__ = [
     "Tensor",
     "arange",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy_with_logits",
     "concatenate",
+    "conv2d",
     "cross_entropy",
+    "dropout",
+    "embedding",
     "eye",
     "full",
     "full_like",
     "is_grad_enabled",
+    "layer_norm",
     "linear",
+    "max_pool2d",
     "maximum",
     "minimum",
     "mse_loss",
@@ -87,6 +94,7 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "scaled_dot_product_attention",
     "stack",
     "topological_order",
     "unbroadcast",
@@ -2043,6 +2051,391 @@ def _broadcast_or_none(a: tuple[int, ...], b: tuple[int, ...]) -> object:
         return np.broadcast_shapes(a, b)
     except ValueError:
         return "nothing: they do not broadcast"
+
+
+# ---------------------------------------------------------------------- convolutions
+# Images are (N, C, H, W), kernels (C_out, C_in, kh, kw), as in PyTorch.
+
+
+def _pair_arg(op: str, name: str, value: object) -> tuple[int, int]:
+    items = value if isinstance(value, tuple | list) else (value, value)
+    if len(items) != 2 or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items
+    ):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _windows(
+    op: str,
+    x: Array,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    fill: float = 0.0,
+) -> tuple[Array, Array]:
+    """The padded image and its (kh, kw) windows at `stride`: (N, C, H_out, W_out, kh, kw),
+    a view of the padded image (nothing is copied yet)."""
+    if x.ndim != 4:
+        raise ValueError(f"{op}: input must have shape (N, C, H, W), got {x.shape}")
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0:
+        raise ValueError(
+            f"{op}: kernel {kernel} and stride {stride} must be positive, padding {padding} "
+            f"not negative"
+        )
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    if xp.shape[2] < kh or xp.shape[3] < kw:
+        raise ValueError(
+            f"{op}: a {kh}x{kw} kernel does not fit an input of shape {x.shape} padded by {padding}"
+        )
+    view = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))
+    return xp, view[:, :, ::sh, ::sw]
+
+
+def _col2im(cols: Array, shape: tuple[int, ...], stride: tuple[int, int]) -> Array:
+    """The adjoint of `_windows`: each window's gradient (N, C, H_out, W_out, kh, kw)
+    added back at its place in a padded image of `shape`; overlapping windows add up.
+    One slice-add per kernel offset (kh * kw of them), faster than `np.add.at`."""
+    out = np.zeros(shape, dtype=cols.dtype)
+    _, _, ho, wo, kh, kw = cols.shape
+    sh, sw = stride
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += cols[:, :, :, :, i, j]
+    return out
+
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The 2-D cross-correlation of PyTorch's `conv2d`:
+    `Y[n, o, i, j] = b[o] + sum_{c, u, v} X[n, c, s i + u, s j + v] W[o, c, u, v]` on the
+    zero-padded input.
+
+    Computed as real libraries do: the windows gathered into a matrix (im2col), then one
+    matrix product. VJP, with `G` the upstream gradient in the same layout: `dW` is the
+    windows' matrix times `G` (a correlation of the input with `G`); `dX` is `G` times
+    `W`, each window's share added back where it came from (col2im: a full convolution of
+    `G` with the flipped kernel); `db` is `G` summed over everything but the channel.
+
+    Raises:
+        TypeError: the arguments are not Tensors / ints.
+        ValueError: the shapes do not fit (naming both).
+    """
+    op = "conv2d"
+    if not isinstance(x, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: input and weight must be Tensors")
+    w = weight.data
+    if w.ndim != 4:
+        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kh, kw), got {w.shape}")
+    if x.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"{op}: an input of shape {x.shape} does not fit a weight of shape {w.shape} "
+            f"(the input must be (N, {w.shape[1]}, H, W))"
+        )
+    stride2, padding2 = _pair_arg(op, "stride", stride), _pair_arg(op, "padding", padding)
+    xd = x.data if x.dtype == w.dtype else x.data.astype(w.dtype)
+    xp, win = _windows(op, xd, w.shape[2:], stride2, padding2)
+    n, c, ho, wo, kh, kw = win.shape
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # im2col
+    w2 = w.reshape(w.shape[0], -1)
+    out = cols @ w2.T
+    parents: tuple[Tensor, ...] = (x, weight)
+    if bias is not None:
+        if not isinstance(bias, Tensor) or bias.shape != (w.shape[0],):
+            raise ValueError(f"{op}: bias must be a Tensor of shape ({w.shape[0]},)")
+        out = out + bias.data
+        parents = (x, weight, bias)
+    out = out.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)
+    need_x, need_w, has_bias = x.requires_grad, weight.requires_grad, bias is not None
+    ph, pw = padding2
+    xshape = x.shape
+
+    def vjp(g: Array) -> tuple[Array | None, ...]:
+        g2 = g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])  # (N Ho Wo, C_out)
+        gx = gw = None
+        if need_w:
+            gw = (g2.T @ cols).reshape(w.shape)
+        if need_x:
+            gcols = (g2 @ w2).reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+            gxp = _col2im(gcols, xp.shape, stride2)
+            gx = gxp[:, :, ph : ph + xshape[2], pw : pw + xshape[3]]
+        if has_bias:
+            return gx, gw, g.sum(axis=(0, 2, 3))
+        return gx, gw
+
+    return _result(np.ascontiguousarray(out), parents, vjp, op)
+
+
+def max_pool2d(
+    x: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The largest entry of each window (PyTorch's `max_pool2d`; `stride` defaults to the
+    kernel size, padding counts as -infinity). VJP: each window's `g` to its winner, the
+    first one in the window among ties, as PyTorch does; overlapping windows add up."""
+    op = "max_pool2d"
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor")
+    kernel = _pair_arg(op, "kernel_size", kernel_size)
+    stride2 = kernel if stride is None else _pair_arg(op, "stride", stride)
+    padding2 = _pair_arg(op, "padding", padding)
+    if padding2[0] > kernel[0] // 2 or padding2[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding2} must be at most half the kernel {kernel}")
+    xp, win = _windows(op, x.data, kernel, stride2, padding2, fill=-np.inf)
+    n, c, ho, wo, kh, kw = win.shape
+    flat = win.reshape(n, c, ho, wo, kh * kw)
+    winner = flat.argmax(axis=-1)  # the first largest
+    out = np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
+    ph, pw = padding2
+    xshape = x.shape
+
+    def vjp(g: Array) -> tuple[Array]:
+        cols = np.zeros((n, c, ho, wo, kh * kw), dtype=g.dtype)
+        np.put_along_axis(cols, winner[..., None], g[..., None], axis=-1)
+        gxp = _col2im(cols.reshape(n, c, ho, wo, kh, kw), xp.shape, stride2)
+        return (gxp[:, :, ph : ph + xshape[2], pw : pw + xshape[3]],)
+
+    return _result(np.ascontiguousarray(out), (x,), vjp, op)
+
+
+def avg_pool2d(
+    x: Tensor,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The mean of each window (PyTorch's `avg_pool2d`, zero padding counted in the mean).
+    VJP: each window's `g`, divided by the window's size, spread over the window."""
+    op = "avg_pool2d"
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor")
+    kernel = _pair_arg(op, "kernel_size", kernel_size)
+    stride2 = kernel if stride is None else _pair_arg(op, "stride", stride)
+    padding2 = _pair_arg(op, "padding", padding)
+    xp, win = _windows(op, x.data, kernel, stride2, padding2)
+    n, c, ho, wo, kh, kw = win.shape
+    out = win.mean(axis=(-2, -1))
+    ph, pw = padding2
+    xshape = x.shape
+
+    def vjp(g: Array) -> tuple[Array]:
+        cols = np.broadcast_to((g / (kh * kw))[..., None, None], (n, c, ho, wo, kh, kw))
+        gxp = _col2im(np.ascontiguousarray(cols), xp.shape, stride2)
+        return (gxp[:, :, ph : ph + xshape[2], pw : pw + xshape[3]],)
+
+    return _result(out, (x,), vjp, op)
+
+
+# ---------------------------------------------------------------------- normalisation
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Array | None,
+    running_var: Array | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation over every axis but the channel axis 1 (PyTorch's
+    `batch_norm`): `y = gamma (x - mean) / sqrt(var + eps) + beta`.
+
+    In training the mean and the (biased) variance are the batch's own, and the running
+    statistics, if given, move towards them in place by `momentum` (the variance's unbiased
+    estimate, as PyTorch does); in evaluation the running statistics are used. VJP in
+    training, the compact formula: with `xh` the normalised input and `m` the entries per
+    channel, `dx = gamma / (m sigma) (m dy - sum(dy) - xh sum(dy xh))`; `dgamma =
+    sum(dy xh)`, `dbeta = sum(dy)`. In evaluation `dx = gamma dy / sigma`.
+
+    Raises:
+        ValueError: the input has fewer than 2 axes, or the statistics or parameters do
+            not have one entry per channel, or a training batch has one entry per channel.
+    """
+    op = "batch_norm"
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor")
+    xd = x.data
+    if xd.ndim < 2:
+        raise ValueError(f"{op}: input must have shape (N, C, ...), got {xd.shape}")
+    c = xd.shape[1]
+    axes = tuple(k for k in range(xd.ndim) if k != 1)
+    shape = tuple(c if k == 1 else 1 for k in range(xd.ndim))
+    m = xd.size // c
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or t.shape != (c,)):
+            raise ValueError(f"{op}: {name} must be a Tensor of shape ({c},)")
+    for name, a in (("running_mean", running_mean), ("running_var", running_var)):
+        if a is not None and np.shape(a) != (c,):
+            raise ValueError(f"{op}: {name} must have shape ({c},), got {np.shape(a)}")
+    if training:
+        if m < 2:
+            raise ValueError(f"{op}: a training batch needs more than one entry per channel")
+        mean = xd.mean(axis=axes, keepdims=True)
+        var = xd.var(axis=axes, keepdims=True)
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.reshape(c)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += momentum * var.reshape(c) * m / (m - 1)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: evaluation needs running_mean and running_var")
+        mean = np.asarray(running_mean, dtype=xd.dtype).reshape(shape)
+        var = np.asarray(running_var, dtype=xd.dtype).reshape(shape)
+    sigma = np.sqrt(var + eps)
+    xh = (xd - mean) / sigma
+    gamma = weight.data.reshape(shape) if weight is not None else np.ones(shape, xd.dtype)
+    out = gamma * xh + (bias.data.reshape(shape) if bias is not None else 0)
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+    has_w, has_b = weight is not None, bias is not None
+
+    def vjp(g: Array) -> tuple[Array, ...]:
+        sum_g = g.sum(axis=axes, keepdims=True)
+        sum_gx = (g * xh).sum(axis=axes, keepdims=True)
+        if training:  # the batch's statistics depend on x too: the compact formula
+            grads: list[Array] = [gamma / (m * sigma) * (m * g - sum_g - xh * sum_gx)]
+        else:  # fixed statistics: a scale and a shift
+            grads = [gamma * g / sigma]
+        if has_w:
+            grads.append(sum_gx.reshape(c))
+        if has_b:
+            grads.append(sum_g.reshape(c))
+        return tuple(grads)
+
+    return _result(out, parents, vjp, op)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | tuple[int, ...],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation over the last axes `normalized_shape` (PyTorch's
+    `layer_norm`): each example's entries normalised by their own mean and (biased)
+    variance, then scaled by `weight` and shifted by `bias`, entry by entry. VJP: the
+    batch-norm formula, with the sums taken over the normalised axes of each example."""
+    op = "layer_norm"
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor")
+    dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    xd = x.data
+    k = len(dims)
+    if xd.shape[xd.ndim - k :] != dims:
+        raise ValueError(f"{op}: input of shape {xd.shape} does not end in {dims}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or t.shape != dims):
+            raise ValueError(f"{op}: {name} must be a Tensor of shape {dims}")
+    axes = tuple(range(xd.ndim - k, xd.ndim))
+    m = int(np.prod(dims))
+    mean = xd.mean(axis=axes, keepdims=True)
+    sigma = np.sqrt(xd.var(axis=axes, keepdims=True) + eps)
+    xh = (xd - mean) / sigma
+    gamma = weight.data if weight is not None else np.ones(dims, xd.dtype)
+    out = gamma * xh + (bias.data if bias is not None else 0)
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+    lead = tuple(range(xd.ndim - k))
+    has_w, has_b = weight is not None, bias is not None
+
+    def vjp(g: Array) -> tuple[Array, ...]:
+        gh = g * gamma
+        sum_g = gh.sum(axis=axes, keepdims=True)
+        sum_gx = (gh * xh).sum(axis=axes, keepdims=True)
+        grads: list[Array] = [(m * gh - sum_g - xh * sum_gx) / (m * sigma)]
+        if has_w:
+            grads.append((g * xh).sum(axis=lead))
+        if has_b:
+            grads.append(g.sum(axis=lead))
+        return tuple(grads)
+
+    return _result(out, parents, vjp, op)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, *, seed: object = None) -> Tensor:
+    """Inverted dropout (PyTorch's `dropout`): in training each entry is zeroed with
+    probability `p` and the others are divided by `1 - p`, so the expected value is
+    unchanged; in evaluation `x` itself. The mask comes from a seeded Generator. VJP: `g`
+    times the same mask, divided by `1 - p`."""
+    if not isinstance(x, Tensor):
+        raise TypeError("dropout: input must be a Tensor")
+    rate = _number("dropout", "p", p)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1), got {rate}")
+    if not training or rate == 0.0:
+        return x
+    keep = (_rng(seed).random(x.shape) >= rate).astype(x.dtype) / (1 - rate)
+
+    def vjp(g: Array) -> tuple[Array]:
+        return (g * keep,)
+
+    return _result(x.data * keep, (x,), vjp, "dropout")
+
+
+def embedding(indices: object, weight: Tensor) -> Tensor:
+    """The rows of `weight` picked by integer `indices` (PyTorch's `embedding`): output
+    shape `indices.shape + (embedding_dim,)`. VJP: a scatter-add, so a token that appears
+    several times gets the sum of its rows' gradients."""
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError("embedding: weight must be a Tensor of shape (num_embeddings, dim)")
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
+        raise IndexError(
+            f"embedding: indices must be in [0, {weight.shape[0]}), got "
+            f"{int(idx.min())}..{int(idx.max())}"
+        )
+    return weight[idx]
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: object = None,
+    is_causal: bool = False,
+) -> Tensor:
+    """`softmax(Q K^T / sqrt(d) + mask) V` over the last two axes (PyTorch's
+    `scaled_dot_product_attention`), built from the engine's own operations, so its
+    backward pass is theirs: the matrix products' and the softmax's VJPs. A bool
+    `attn_mask` keeps the entries that are true; `is_causal` keeps each position's past.
+
+    Raises:
+        ValueError: the shapes do not fit, or a row is masked entirely.
+    """
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or t.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: {name} must be a Tensor (..., L, d)")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value "
+            f"{value.shape} do not fit (query and key share d, key and value share S)"
+        )
+    scores = (query @ key.transpose(-2, -1)) * (1 / math.sqrt(query.shape[-1]))
+    keep = None
+    if is_causal:
+        lq, lk = query.shape[-2], key.shape[-2]
+        keep = np.tril(np.ones((lq, lk), dtype=bool))
+    if attn_mask is not None:
+        m = _bool_mask("scaled_dot_product_attention", attn_mask)
+        keep = m if keep is None else keep & m
+    if keep is not None:
+        if not np.broadcast_to(keep, scores.shape).any(axis=-1).all():
+            raise ValueError("scaled_dot_product_attention: a row of the mask keeps nothing")
+        scores = scores.masked_fill(~keep, -1e30)
+    return scores.softmax(axis=-1) @ value
 
 
 # ---------------------------------------------------------------------- creation
