@@ -107,9 +107,14 @@ bench-tensor: bench-deps
 bench-deps: torch
 	$(BIN)/python -m pip install --quiet --quiet -r bench/requirements.txt
 
-# Refresh the self-hosted KaTeX and Mermaid from the npm registry (needs npm).
+# Refresh the self-hosted KaTeX and Mermaid from the npm registry, and rebuild the Run
+# blocks' code editor (needs npm): CodeMirror 6 at the exact versions of
+# tools/codemirror/package-lock.json (npm ci), bundled by the pinned esbuild into one
+# minified ES module, with the licences of every package it holds.
 KATEX_VERSION   ?= 0.19.1
 MERMAID_VERSION ?= 11.17.2
+CODEMIRROR_SRC  := tools/codemirror
+CODEMIRROR_OUT  := docs/assets/vendor/codemirror
 vendor:
 	rm -rf .cache/vendor && mkdir -p .cache/vendor
 	cd .cache/vendor && npm pack --silent katex@$(KATEX_VERSION) mermaid@$(MERMAID_VERSION) \
@@ -122,6 +127,16 @@ vendor:
 	cp .cache/vendor/katex/dist/contrib/auto-render.min.js docs/assets/vendor/katex/contrib/
 	cp .cache/vendor/katex/dist/fonts/*.woff2 docs/assets/vendor/katex/fonts/
 	cp .cache/vendor/mermaid/dist/mermaid.min.js .cache/vendor/mermaid/LICENSE docs/assets/vendor/mermaid/
+	mkdir -p .cache/vendor/codemirror
+	cp $(CODEMIRROR_SRC)/package.json $(CODEMIRROR_SRC)/package-lock.json $(CODEMIRROR_SRC)/editor.js \
+	  $(CODEMIRROR_SRC)/licenses.mjs .cache/vendor/codemirror/
+	cd .cache/vendor/codemirror && npm ci --silent --no-audit --no-fund \
+	  && npx --no-install esbuild editor.js --bundle --minify --format=esm --target=es2020 \
+	     --legal-comments=none --outfile=codemirror.min.js --metafile=meta.json
+	rm -rf $(CODEMIRROR_OUT) && mkdir -p $(CODEMIRROR_OUT)
+	cp .cache/vendor/codemirror/codemirror.min.js $(CODEMIRROR_OUT)/
+	cd .cache/vendor/codemirror && node licenses.mjs meta.json > LICENSE
+	cp .cache/vendor/codemirror/LICENSE $(CODEMIRROR_OUT)/
 
 # Python in the browser (the Run buttons): Pyodide from the npm registry, checked against
 # the sha512 pinned in the script, into .cache/pyodide/. serve and build fetch it when it

@@ -98,8 +98,8 @@ def numerical_derivative(
         The estimate of `f'(x)`, a float.
 
     Raises:
-        TypeError: If `x` or `h` is not a real number, or `f` returns something that
-            is neither a number nor a `Value`.
+        TypeError: If `f` is not callable, `x` or `h` is not a real number, or `f`
+            returns something that is neither a number nor a `Value`.
         ValueError: If `x` is not finite, `h` is not positive and finite, `method` is
             unknown, or `f` returns NaN or infinity (`x ± h` may be outside its domain).
 
@@ -117,6 +117,7 @@ def numerical_derivative(
     assert abs(central - 14.0) < 1e-9  # exact for a quadratic, up to round-off
     ```
     """
+    _check_callable(f)
     x = _real("x", x)
     if not math.isfinite(x):
         raise ValueError(f"x must be finite, got {x!r}")
@@ -226,7 +227,7 @@ def gradcheck(
         GradcheckError: If any gradient disagrees; the message names each failing
             input by index (and label) with its analytic and numeric derivative and
             their absolute and relative difference (for a Tensor: at its worst entry).
-        TypeError: If `inputs` is not a sequence of `Value`s or numbers, or of
+        TypeError: If `f` is not callable, `inputs` is not a sequence of `Value`s or numbers, or of
             `Tensor`s (the two engines do not mix), a Tensor is not float64, or `f`
             does not return a `Value` (a `Tensor`).
         ValueError: If `inputs` is empty, no Tensor input requires a gradient, `f`
@@ -274,6 +275,7 @@ def gradcheck(
     assert x.grad is None  # left as it was found
     ```
     """
+    _check_callable(f)
     eps = _real("eps", eps)
     if not (eps > 0.0 and math.isfinite(eps)):
         raise ValueError(f"eps must be a positive finite step, got {eps!r}")
@@ -685,6 +687,15 @@ def _evaluate(f: Callable[..., object], args: list[Any], where: str | None = Non
                 "the domain of f, pass a smaller eps"
             )
         raise
+
+
+def _check_callable(f: object) -> None:
+    """Refuse an `f` that cannot be called (a common slip: passing `f(x)` for `f`)."""
+    if not callable(f):
+        raise TypeError(
+            f"f must be a function (callable) of the inputs, got {type(f).__name__}: {f!r}; "
+            "pass the function itself, e.g. lambda x: x * x, not its result"
+        )
 
 
 def _real(name: str, value: object) -> float:

@@ -4,6 +4,11 @@ Every loss takes one prediction per example and one target per example and retur
 mean over the batch as a `Value`, so `loss.backward()` gives the gradient of the mean.
 The mean is computed as `sum * (1 / n)`, as in micrograd's demo.
 
+Bad input is refused, never turned into a silent wrong number: a `TypeError` names the
+argument when the predictions or the targets are not a list (or array) with one scalar per
+example (for `softmax_cross_entropy`, one list of class scores per example), and a
+`ValueError` when their lengths differ, the batch is empty or a target is out of range.
+
 The two cross-entropies never exponentiate a large number: they are built from the
 engine's `softplus` and `logsumexp`, which are exact and finite even for logits of
 `+-1000`, where the textbook formulas `-log(sigmoid(z))` and `-log(softmax(z)[y])`
@@ -43,13 +48,43 @@ __all__ = [
 Operand = Value | float
 
 
-def _check_batch(predictions: Sequence[object], targets: Sequence[object]) -> int:
+def _sequence(name: str, x: object, expected: str) -> Sequence[object]:
+    """`x` if it is a list or tuple (or another sequence, not a string), else a TypeError
+    naming the argument, what it should hold and what came."""
+    is_array = hasattr(x, "__len__") and getattr(x, "ndim", 1) >= 1  # e.g. a numpy array
+    if isinstance(x, str | bytes) or not (isinstance(x, Sequence) or is_array):
+        raise TypeError(f"{name} must be a list of {expected}, got {type(x).__name__}: {x!r}")
+    return x
+
+
+def _check_scalars(name: str, xs: Sequence[object]) -> None:
+    """Each entry of `xs` a `Value` or a real number (not a bool), else a TypeError."""
+    for i, x in enumerate(xs):
+        if not isinstance(x, Value) and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+            raise TypeError(
+                f"{name}[{i}] must be a Value or a real number, got {type(x).__name__}: {x!r}"
+            )
+
+
+def _check_batch(
+    predictions: Sequence[object], targets: Sequence[object], name: str = "predictions"
+) -> int:
+    """The batch size, after checking both are sequences of the same, nonzero length."""
+    _sequence(name, predictions, "Values, one per example")
+    _sequence("targets", targets, "numbers, one per example")
     n = len(predictions)
     if n != len(targets):
         raise ValueError(f"got {n} predictions but {len(targets)} targets")
     if n == 0:
         raise ValueError("a loss needs at least one example")
     return n
+
+
+def _check_values(name: str, xs: Sequence[object]) -> None:
+    """Each entry of `xs` a `Value`, else a TypeError."""
+    for i, x in enumerate(xs):
+        if not isinstance(x, Value):
+            raise TypeError(f"{name}[{i}] must be a Value, got {type(x).__name__}: {x!r}")
 
 
 def _check_targets(targets: Sequence[object], allowed: tuple[int, ...], loss: str) -> None:
@@ -74,6 +109,8 @@ def mse(predictions: Sequence[Value], targets: Sequence[Operand]) -> Value:
     ```
     """
     n = _check_batch(predictions, targets)
+    _check_scalars("predictions", predictions)
+    _check_scalars("targets", targets)
     diffs = [p - t for p, t in zip(predictions, targets, strict=True)]
     return Value.dot(diffs, diffs) * (1.0 / n)
 
@@ -89,7 +126,8 @@ def hinge(scores: Sequence[Value], targets: Sequence[int]) -> Value:
         ValueError: a target is not -1 or +1 (labels in `{0, 1}` are a common slip:
             convert them with `y * 2 - 1`).
     """
-    n = _check_batch(scores, targets)
+    n = _check_batch(scores, targets, "scores")
+    _check_scalars("scores", scores)
     _check_targets(targets, (-1, 1), "hinge")
     margins = [(1.0 - y * s).relu() for s, y in zip(scores, targets, strict=True)]
     return Value.sum(margins) * (1.0 / n)
@@ -104,7 +142,8 @@ def binary_cross_entropy_with_logits(logits: Sequence[Value], targets: Sequence[
     Raises:
         ValueError: a target is not 0 or 1.
     """
-    n = _check_batch(logits, targets)
+    n = _check_batch(logits, targets, "logits")
+    _check_values("logits", logits)
     _check_targets(targets, (0, 1), "binary cross-entropy")
     per_example = [
         z.softplus() - z if y else z.softplus() for z, y in zip(logits, targets, strict=True)
@@ -123,9 +162,16 @@ def softmax_cross_entropy(logits: Sequence[Sequence[Operand]], targets: Sequence
         targets: One class index per example, `0 <= y_i < len(logits[i])`.
 
     Raises:
-        ValueError: a target is not a valid class index.
+        TypeError: `logits` is not a list of lists of Values or numbers.
+        ValueError: a row of logits is empty, or a target is not a valid class index.
     """
-    n = _check_batch(logits, targets)
+    _sequence("logits", logits, "lists of class scores, one list per example")
+    for i, z in enumerate(logits):
+        _sequence(f"logits[{i}]", z, "class scores (Values or numbers)")
+        if not z:
+            raise ValueError(f"logits[{i}] is empty: an example needs at least one class score")
+        _check_scalars(f"logits[{i}]", z)
+    n = _check_batch(logits, targets, "logits")
     per_example: list[Value] = []
     for z, y in zip(logits, targets, strict=True):
         k = len(z)
@@ -150,5 +196,13 @@ def l2(parameters: Iterable[Value]) -> Value:
     assert reg.data == 25.0 and p.grad == 6.0
     ```
     """
+    if isinstance(parameters, Value) or not isinstance(parameters, Iterable):
+        raise TypeError(
+            f"parameters must be an iterable of Values (e.g. model.parameters()), "
+            f"got {type(parameters).__name__}"
+        )
     ps = list(parameters)
+    for i, p in enumerate(ps):
+        if not isinstance(p, Value):
+            raise TypeError(f"parameters[{i}] must be a Value, got {type(p).__name__}: {p!r}")
     return Value.dot(ps, ps)

@@ -118,9 +118,14 @@ class Module:
         Raises:
             ValueError: the number of values differs from the number of parameters, or an
                 array has the wrong shape.
-            TypeError: a value is not real numbers.
+            TypeError: `values` is not a list, or a value is not real numbers.
         """
         params = self.parameters()
+        if isinstance(values, str) or not isinstance(values, Iterable):
+            raise TypeError(
+                f"set_parameters takes a list of values, one per parameter, got "
+                f"{type(values).__name__}"
+            )
         values = list(values)
         if len(values) != len(params):
             raise ValueError(f"expected {len(params)} parameter values, got {len(values)}")
@@ -183,6 +188,11 @@ def _uniforms(rng: _random.Generator | np.random.Generator, n: int) -> list[floa
 
 
 def _as_values(x: Sequence[Value | float], n: int) -> list[Value]:
+    """One input, `n` Values or numbers, as a list of Values (numbers become leaves)."""
+    if isinstance(x, Value | str | bytes) or not hasattr(x, "__len__"):
+        raise TypeError(
+            f"the input must be a list of {n} Values or numbers, got {type(x).__name__}: {x!r}"
+        )
     if len(x) != n:
         raise ValueError(f"expected {n} inputs, got {len(x)}")
     return [v if isinstance(v, Value) else Value(v) for v in x]
@@ -293,6 +303,11 @@ class MLP(Module):
         seed: Seed = None,
     ) -> None:
         self.nin = _check_size("nin", nin)
+        if isinstance(nouts, str) or not isinstance(nouts, Sequence):
+            raise TypeError(
+                f"nouts must be a list of layer sizes, e.g. [16, 16, 1], got "
+                f"{type(nouts).__name__}: {nouts!r}"
+            )
         if len(nouts) == 0:
             raise ValueError("nouts must list at least one layer size")
         sizes = [self.nin] + [_check_size("a layer size", n) for n in nouts]

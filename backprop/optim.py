@@ -45,7 +45,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 from backprop._numpy import numpy as np  # None without numpy: then every parameter is a Value
@@ -76,6 +76,11 @@ def _check_number(name: str, x: object, low: float, high: float = math.inf) -> f
 def _check_params(params: Iterable[Parameter]) -> list[Parameter]:
     """The parameters as a list: each a `Value` or a leaf `Tensor` requiring gradients,
     each once."""
+    if isinstance(params, Value | Tensor | str) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"params must be a list of parameters (e.g. model.parameters()), "
+            f"got {type(params).__name__}"
+        )
     params = list(params)
     if not params:
         raise ValueError("the optimizer got an empty parameter list")
@@ -152,7 +157,7 @@ class Optimizer:
     """Base class: holds the parameters and the learning rate.
 
     Raises:
-        TypeError: a parameter is neither a `Value` nor a `Tensor`.
+        TypeError: `params` is not a list, or a parameter is neither a `Value` nor a `Tensor`.
         ValueError: there are no parameters, a parameter appears twice, a `Tensor` does not
             require gradients or is not a leaf, or `lr` is negative.
     """
@@ -261,6 +266,10 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
+        if isinstance(betas, str) or not isinstance(betas, Sequence):
+            raise TypeError(
+                f"betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}"
+            )
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (

@@ -323,10 +323,13 @@ class Value:
         s.backward()
         assert s.data == 5.0 and (a.grad, b.grad) == (2.0, 1.0)
         ```
+
+        Raises:
+            TypeError: `values` is not an iterable of Values or numbers.
         """
-        children = [v if isinstance(v, Value) else _constant(v) for v in values]
+        children = [v if type(v) is Value else _as_value(v) for v in _iterable(values, "sum")]
         if start is not None:
-            children.insert(0, start if isinstance(start, Value) else _constant(start))
+            children.insert(0, _as_value(start))
         acc = 0.0
         for v in children:
             acc += v.data
@@ -353,29 +356,37 @@ class Value:
         ```
 
         Raises:
+            TypeError: `ws` or `xs` is not a list of Values or numbers.
             ValueError: `ws` and `xs` have different lengths.
         """
-        if len(ws) != len(xs):
-            raise ValueError(f"Value.dot needs equal lengths, got {len(ws)} and {len(xs)}")
+        try:
+            n, m = len(ws), len(xs)
+        except TypeError:  # checked only on failure: dot is the hot path of a network
+            _sized(ws, "dot", "ws")
+            _sized(xs, "dot", "xs")
+            raise
+        if n != m:
+            raise ValueError(f"Value.dot needs equal lengths, got {n} and {m}")
         children: list[Value] = []
         local: list[float | None] = []
         if start is None:
             acc = 0.0
         else:
-            s = start if isinstance(start, Value) else _constant(start)
+            s = _as_value(start)
             acc = s.data
             children.append(s)
             local.append(1.0)
         for w, x in zip(ws, xs, strict=False):  # lengths checked above
-            if not isinstance(w, Value):
-                w = _constant(w)
-            if not isinstance(x, Value):
-                x = _constant(x)
-            wd = w.data
-            xd = x.data
+            if type(w) is not Value:  # `type(...) is` first: much faster than isinstance
+                w = _as_value(w)
+            if type(x) is not Value:
+                x = _as_value(x)
+            wd, xd = w.data, x.data
             acc += wd * xd
-            children += (w, x)
-            local += (xd, wd)
+            children.append(w)  # list.append is faster than `children += (w, x)`
+            children.append(x)
+            local.append(xd)  # d/dw = x
+            local.append(wd)  # d/dx = w
         return _node(acc, tuple(children), tuple(local), "dot")
 
     @staticmethod
@@ -397,9 +408,11 @@ class Value:
         ```
 
         Raises:
+            TypeError: `values` is not an iterable of Values or numbers.
             ValueError: `values` is empty.
         """
-        children = tuple(v if isinstance(v, Value) else _constant(v) for v in values)
+        values = _iterable(values, "logsumexp")
+        children = tuple([v if type(v) is Value else _as_value(v) for v in values])
         if not children:
             raise ValueError("Value.logsumexp needs at least one value")
         m = max(v.data for v in children)
@@ -448,12 +461,12 @@ class Value:
         """
         if not isinstance(op, str) or not op:
             raise TypeError(f"op must be a non-empty str naming the operation, got {op!r}")
-        kids = tuple(children)
+        kids = tuple(_iterable(children, "from_op", "children"))
         for i, child in enumerate(kids):
             if not isinstance(child, Value):
                 raise TypeError(f"child {i} of {op!r} must be a Value, got {type(child).__name__}")
         local: list[float | None] = []
-        for i, d in enumerate(local_derivatives):
+        for i, d in enumerate(_iterable(local_derivatives, "from_op", "local_derivatives")):
             if d is None:
                 local.append(None)
                 continue
@@ -552,8 +565,32 @@ def _propagate(root: Value, order: list[Value]) -> None:
             ) from None
 
 
-def _constant(x: object) -> Value:
-    """Wrap a number operand of `sum`/`dot` in a leaf, with a clear error otherwise."""
+def _iterable(x: object, op: str, name: str = "values") -> Iterable[object]:
+    """`x` if it can be iterated over (and is not a single Value or a string), else a
+    TypeError naming the argument of `Value.<op>`."""
+    if isinstance(x, Value | str | bytes) or not hasattr(x, "__iter__"):
+        raise TypeError(
+            f"Value.{op}: {name} must be a list (or another iterable) of Values or numbers, "
+            f"got {type(x).__name__}: {x!r}"
+        )
+    return x  # type: ignore[return-value]
+
+
+def _sized(x: object, op: str, name: str) -> Sequence[object]:
+    """`x` if it has a length (a list, tuple or array), else a TypeError naming it."""
+    if isinstance(x, Value | str | bytes) or not hasattr(x, "__len__"):
+        raise TypeError(
+            f"Value.{op}: {name} must be a list (or tuple) of Values or numbers, "
+            f"got {type(x).__name__}: {x!r}"
+        )
+    return x  # type: ignore[return-value]
+
+
+def _as_value(x: object) -> Value:
+    """An operand of `sum`/`dot`/`logsumexp` as a `Value`: itself, or a number wrapped in
+    a constant leaf, with a clear error otherwise."""
+    if isinstance(x, Value):
+        return x
     if not _is_number(x):
         raise TypeError(f"operands must be Values or real numbers, got {type(x).__name__}")
     return Value(x)  # type: ignore[arg-type]

@@ -7,8 +7,9 @@ context emulates). Any serious or critical violation of a WCAG 2.0/2.1 A or AA r
 the test, naming the rule, the page, the scheme and the element.
 
 The keyboard test walks the tab order of a tutorial page, as a reader without a mouse
-would: it must reach a collapsible block, a content tab and a copy button, each with a
-visible focus indicator, and each must work from the keyboard.
+would: it must reach a collapsible block, a content tab, a copy button, a Run block's code
+editor and the stepper, each with a visible focus indicator, and each must work from the
+keyboard (in the editor, Tab indents, and Escape then Tab moves on).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def test_axe_finds_no_serious_violation(served_site, browser: Browser) -> None:
 
 # --- the keyboard ----------------------------------------------------------------------
 
-KEYBOARD_PAGE = "tutorial/05-chain-rule/"
+KEYBOARD_PAGE = "tutorial/06-chain-rule/"
 MAX_TABS = 600
 
 # The site has no content tabs yet, so the keyboard test adds one to the page it walks,
@@ -178,14 +179,16 @@ FOCUS_JS = """() => {
   if (el.matches('details > summary')) kind = 'summary';
   else if (el.matches('.tabbed-set > input')) kind = 'tab';
   else if (el.matches('button[data-md-type="copy"], button.md-clipboard')) kind = 'copy';
-  else if (el.matches('textarea.bp-run-editor')) kind = 'editor';
+  else if (el.matches('.bp-run .cm-content')) kind = 'editor';
   else if (el.matches('button.bp-run-run')) kind = 'run';
   else if (el.matches('button.bp-stepper-button')) kind = 'stepper';
   const hidden = el.matches('input[type="radio"], input[type="checkbox"]') && el.id;
   // Material's scheme toggle puts each radio button's visible label right after it.
   const labels = hidden ? [document.querySelector(`label[for="${el.id}"]`),
                            el.nextElementSibling?.matches('label') && el.nextElementSibling] : [];
-  const shown = labels.find(l => l && l.getClientRects().length) || el;
+  // CodeMirror's focus ring is drawn on the editor's frame, around the gutter and the text.
+  const shown = labels.find(l => l && l.getClientRects().length)
+    || (kind === 'editor' && el.closest('.cm-editor')) || el;
   const style = getComputedStyle(shown);
   const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
   const shadow = style.boxShadow && style.boxShadow !== 'none';
@@ -219,11 +222,17 @@ def _with_tabs(page: Page, url: str) -> None:
 
 
 def _walk(page: Page, wanted: set[str]) -> tuple[dict[str, dict], list[dict]]:
-    """Press Tab until every wanted kind of element has had the focus: the first of each."""
+    """Press Tab until every wanted kind of element has had the focus: the first of each.
+
+    In a code editor Tab indents, so there, as CodeMirror documents, Escape comes first.
+    """
     first: dict[str, dict] = {}
     invisible: list[dict] = []
     page.locator("body").focus()
+    focus = None
     for _ in range(MAX_TABS):
+        if focus is not None and focus["kind"] == "editor":
+            page.keyboard.press("Escape")
         page.keyboard.press("Tab")
         focus = page.evaluate(FOCUS_JS)
         if focus is None:
@@ -293,6 +302,30 @@ def test_keyboard_reaches_and_works_every_control(served_site, browser: Browser)
         assert after != before, f"Enter on the stepper's button did nothing: {before!r}"
         page.keyboard.press("ArrowLeft")
         assert status.inner_text() == before, "ArrowLeft did not step back"
+
+        # The code editor: Tab indents the line and keeps the focus; Escape then Tab leaves.
+        editor = page.locator('[data-bp-kind="editor"]')
+        box = editor.locator("xpath=ancestor::div[@data-bp-block][1]")
+        code = box.evaluate("b => b.bpEditor.value")
+        editor.focus()
+        page.keyboard.press("Control+Home")
+        page.keyboard.press("Tab")
+        assert box.evaluate("b => b.bpEditor.value") == "    " + code, "Tab did not indent"
+        focus = page.evaluate(FOCUS_JS)
+        assert focus and focus["kind"] == "editor" and focus["visible"], focus
+        page.keyboard.press("Shift+Tab")
+        assert box.evaluate("b => b.bpEditor.value") == code, "Shift+Tab did not dedent"
+        page.keyboard.press("Escape")
+        page.keyboard.press("Tab")
+        assert box.evaluate("b => b.bpEditor.value") == code, "Tab after Escape indented"
+        focus = page.evaluate(FOCUS_JS)
+        assert focus and focus["kind"] != "editor", f"Escape, Tab did not leave: {focus}"
+        assert box.evaluate("(b) => b.contains(document.activeElement)"), focus  # the Run bar
+        # The hint the editor is described by names both keys.
+        hint = editor.evaluate(
+            "e => document.getElementById(e.getAttribute('aria-describedby')).textContent"
+        )
+        assert "Esc" in hint and "Tab" in hint, hint
 
         # A copy button copies with Enter: Material confirms in its dialog.
         page.locator('[data-bp-kind="copy"]').focus()

@@ -15,7 +15,17 @@ import numpy as np
 import pytest
 
 import backprop.tensor as bt
-from backprop import Tensor, Value, datasets, draw, gradcheck, losses, nn, optim
+from backprop import (
+    Tensor,
+    Value,
+    datasets,
+    draw,
+    gradcheck,
+    losses,
+    nn,
+    numerical_derivative,
+    optim,
+)
 from backprop.tensor import cross_entropy, where
 
 
@@ -89,6 +99,41 @@ CATALOGUE = [
         call(lambda a: (a**0.5).backward(), v(0.0)),
         ValueError,
         r"does not exist",
+    ),
+    Case(
+        "Value",
+        "Value.sum of a number",
+        call(lambda: Value.sum(5)),
+        TypeError,
+        r"Value\.sum: values must be a list.*got int: 5",
+    ),
+    Case(
+        "Value",
+        "Value.dot of a number",
+        call(lambda a: Value.dot(5, [a]), v()),
+        TypeError,
+        r"Value\.dot: ws must be a list.*got int: 5",
+    ),
+    Case(
+        "Value",
+        "Value.dot of one Value",
+        call(lambda a, b: Value.dot([a], b), v(), v()),
+        TypeError,
+        r"Value\.dot: xs must be a list.*got Value",
+    ),
+    Case(
+        "Value",
+        "Value.logsumexp of a number",
+        call(lambda: Value.logsumexp(5)),
+        TypeError,
+        r"Value\.logsumexp: values must be a list.*got int: 5",
+    ),
+    Case(
+        "Value",
+        "Value.from_op with children that are a number",
+        call(lambda: Value.from_op(1.0, 5, [1.0], "f")),
+        TypeError,
+        r"children must be a list.*got int: 5",
     ),
     # ------------------------------------------------------------------ tensor engine
     Case("Tensor", "a string", call(lambda: Tensor("abc")), TypeError, r"real numbers.*<U3"),
@@ -448,6 +493,34 @@ CATALOGUE = [
         TypeError,
         r"parenthese",
     ),
+    Case(
+        "nn",
+        "layer sizes that are a number",
+        call(lambda: nn.MLP(2, 16)),
+        TypeError,
+        r"nouts must be a list of layer sizes.*got int: 16",
+    ),
+    Case(
+        "nn",
+        "an input that is a number",
+        call(lambda: nn.MLP(2, [3], seed=0)(5)),
+        TypeError,
+        r"input must be a list of 2 Values or numbers, got int: 5",
+    ),
+    Case(
+        "nn",
+        "a layer input that is one Value",
+        call(lambda a: nn.Layer(1, 3, seed=0)(a), v()),
+        TypeError,
+        r"input must be a list of 1 Values or numbers, got Value",
+    ),
+    Case(
+        "nn",
+        "set_parameters given a number",
+        call(lambda: nn.Neuron(2, seed=0).set_parameters(5)),
+        TypeError,
+        r"set_parameters takes a list of values.*got int",
+    ),
     # ------------------------------------------------------------------ optim
     Case("optim", "no parameters", call(lambda: optim.SGD([], lr=0.1)), ValueError, r"empty"),
     Case(
@@ -492,6 +565,20 @@ CATALOGUE = [
         ValueError,
         r"does not require gradients",
     ),
+    Case(
+        "optim",
+        "parameters that are one Value",
+        call(lambda a: optim.SGD(a, lr=0.1), v()),
+        TypeError,
+        r"params must be a list of parameters.*got Value",
+    ),
+    Case(
+        "optim",
+        "betas that are a number",
+        call(lambda a: optim.Adam([a], betas=0.9), v()),
+        TypeError,
+        r"betas must be a pair \(beta1, beta2\), got float: 0\.9",
+    ),
     # ------------------------------------------------------------------ losses
     Case(
         "losses",
@@ -535,6 +622,90 @@ CATALOGUE = [
         ValueError,
         r"at least one example",
     ),
+    Case(
+        "losses",
+        "logits that are not a list of lists",
+        call(lambda a, b: losses.softmax_cross_entropy([a, b], [0, 1]), v(), v()),
+        TypeError,
+        r"logits\[0\] must be a list of class scores.*got Value",
+    ),
+    Case(
+        "losses",
+        "logits that are a number",
+        call(lambda: losses.softmax_cross_entropy(5, [0])),
+        TypeError,
+        r"logits must be a list of lists of class scores.*got int: 5",
+    ),
+    Case(
+        "losses",
+        "an empty row of logits",
+        call(lambda a: losses.softmax_cross_entropy([[a], []], [0, 0]), v()),
+        ValueError,
+        r"logits\[1\] is empty",
+    ),
+    Case(
+        "losses",
+        "a row of logits holding a string",
+        call(lambda a: losses.softmax_cross_entropy([[a, "x"]], [0]), v()),
+        TypeError,
+        r"logits\[0\]\[1\] must be a Value or a real number, got str",
+    ),
+    Case(
+        "losses",
+        "predictions that are a number",
+        call(lambda: losses.mse(5, [1.0])),
+        TypeError,
+        r"predictions must be a list of Values.*got int: 5",
+    ),
+    Case(
+        "losses",
+        "predictions nested one level too deep",
+        call(lambda a: losses.mse([[a]], [1.0]), v()),
+        TypeError,
+        r"predictions\[0\] must be a Value or a real number, got list",
+    ),
+    Case(
+        "losses",
+        "a target that is a string",
+        call(lambda a: losses.mse([a], ["1"]), v()),
+        TypeError,
+        r"targets\[0\] must be a Value or a real number, got str",
+    ),
+    Case(
+        "losses",
+        "hinge targets that are a number",
+        call(lambda a: losses.hinge([a], 1), v()),
+        TypeError,
+        r"targets must be a list of numbers.*got int: 1",
+    ),
+    Case(
+        "losses",
+        "a hinge score that is a string",
+        call(lambda: losses.hinge(["a"], [1])),
+        TypeError,
+        r"scores\[0\] must be a Value or a real number, got str",
+    ),
+    Case(
+        "losses",
+        "binary logits nested one level too deep",
+        call(lambda a: losses.binary_cross_entropy_with_logits([[a]], [1]), v()),
+        TypeError,
+        r"logits\[0\] must be a Value, got list",
+    ),
+    Case(
+        "losses",
+        "l2 of a number",
+        call(lambda: losses.l2(5)),
+        TypeError,
+        r"parameters must be an iterable of Values.*got int",
+    ),
+    Case(
+        "losses",
+        "l2 of a list holding a number",
+        call(lambda a: losses.l2([a, 2.0]), v()),
+        TypeError,
+        r"parameters\[1\] must be a Value, got float",
+    ),
     # ------------------------------------------------------------------ gradcheck
     Case(
         "gradcheck",
@@ -563,6 +734,27 @@ CATALOGUE = [
         call(lambda: gradcheck(lambda x: x, ["x"])),
         TypeError,
         r"inputs\[0\].*got str 'x'",
+    ),
+    Case(
+        "gradcheck",
+        "f that is not callable",
+        call(lambda a: gradcheck(5, [a]), v()),
+        TypeError,
+        r"f must be a function \(callable\).*got int: 5",
+    ),
+    Case(
+        "gradcheck",
+        "f that is a Value (the result, not the function)",
+        call(lambda a: gradcheck(a * a, [a]), v()),
+        TypeError,
+        r"f must be a function \(callable\).*got Value",
+    ),
+    Case(
+        "gradcheck",
+        "numerical_derivative of something not callable",
+        call(lambda: numerical_derivative(5, 1.0)),
+        TypeError,
+        r"f must be a function \(callable\).*got int: 5",
     ),
     # ------------------------------------------------------------------ draw
     Case("draw", "a plain number", call(lambda: draw(3.0)), TypeError, r"got float"),

@@ -295,11 +295,11 @@ def test_the_benchmark_writes_a_record_that_passes_the_schema_check(
     """main() end to end on tiny sizes, with our unfused run standing in for micrograd
     (not installed in CI); the record it writes must pass the page's schema check."""
 
-    def stand_in(X, Y, steps):
+    def stand_in(X, Y):
         initial = _initial_weights()
-        return bench.run_backprop_unfused(X, Y, steps, initial), initial
+        return (*bench.backprop_unfused_demo(X, Y, initial), initial)
 
-    monkeypatch.setattr(bench, "run_micrograd", stand_in)
+    monkeypatch.setattr(bench, "micrograd_demo", stand_in)
     real_version = bench._version
     monkeypatch.setattr(  # micrograd itself may not be installed (CI installs no bench deps)
         bench, "_version", lambda p: "stand-in" if p == "micrograd" else real_version(p)

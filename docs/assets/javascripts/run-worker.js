@@ -4,9 +4,30 @@
 // wheelURL, runnerURL}, {type: "run", id, prelude, code}, {type: "playground", id, code}.
 // Messages out: {type: "progress", text}, {type: "ready"}, {type: "out", id, text},
 // {type: "done", id, ok, result}, {type: "fatal", message}.
+//
+// Python runs synchronously here, so output is batched by time instead of by timer: what is
+// printed is collected and posted at most every FLUSH_MS, and once more before "done". A
+// loop printing 200,000 lines then sends some tens of messages, not 400,000.
 let runner = null;
+const FLUSH_MS = 50;
+let pending = [];
+let pendingId = null;
+let flushedAt = 0;
 
 const post = (message) => self.postMessage(message);
+
+function flush() {
+  if (pending.length) post({ type: "out", id: pendingId, text: pending.join("") });
+  pending = [];
+  flushedAt = performance.now();
+}
+
+function out(id, text) {
+  if (id !== pendingId) flush();
+  pendingId = id;
+  pending.push(text);
+  if (performance.now() - flushedAt >= FLUSH_MS) flush();
+}
 
 async function fetchOk(url) {
   const response = await fetch(url);
@@ -19,8 +40,8 @@ async function init({ indexURL, wheelURL, runnerURL }) {
   const { loadPyodide } = await import(`${indexURL}pyodide.mjs`);
   const pyodide = await loadPyodide({
     indexURL,
-    stdout: (text) => post({ type: "out", id: null, text: `${text}\n` }),
-    stderr: (text) => post({ type: "out", id: null, text: `${text}\n` }),
+    stdout: (text) => out(null, `${text}\n`),
+    stderr: (text) => out(null, `${text}\n`),
   });
   post({ type: "progress", text: "Installing backprop" });
   const wheel = await (await fetchOk(wheelURL)).arrayBuffer();
@@ -40,17 +61,21 @@ self.onmessage = async ({ data: message }) => {
       return;
     }
     if (runner === null) throw new Error("run before init");
-    const write = (text) => post({ type: "out", id: message.id, text });
+    const write = (text) => out(message.id, text);
+    flushedAt = performance.now() - FLUSH_MS; // the first line shows at once
     if (message.type === "run") {
       const ok = runner.run_block(message.prelude, message.code, write);
+      flush();
       post({ type: "done", id: message.id, ok });
     } else if (message.type === "playground") {
       const result = JSON.parse(runner.playground(message.code, write));
+      flush();
       post({ type: "done", id: message.id, ok: result.ok, result });
     } else {
       throw new Error(`unknown message ${message.type}`);
     }
   } catch (error) {
+    flush();
     post({ type: "fatal", id: message.id ?? null, message: String(error?.stack || error) });
   }
 };
