@@ -347,7 +347,7 @@ def test_tables_have_header_cells(built_site) -> None:
     assert not offenders, "tables without header cells:\n" + "\n".join(offenders[:20])
 
 
-FIGURE_PAGE = "tutorial/07-gradient-descent/"
+FIGURE_PAGE = "tutorial/08-gradient-descent/"
 # The computed fill of a plot's background and of its ink (the first tick label's glyphs).
 FIGURE_FILLS_JS = """() => {
   const svg = document.querySelector('.bp-figure.bp-plot svg');

@@ -19,7 +19,7 @@ from backprop import topological_order
 
 pytestmark = [pytest.mark.site, pytest.mark.xdist_group("site")]
 
-PAGE = "tutorial/05-chain-rule/"
+PAGE = "tutorial/06-chain-rule/"
 TIMEOUT_MS = 60_000
 
 
