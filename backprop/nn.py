@@ -55,13 +55,23 @@ from backprop.scalar import Value
 if np is None:
     from backprop._numpy import NoTensor as Tensor
 else:
+    import backprop.tensor as _t
     from backprop.tensor import Tensor, linear
 
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "Dropout",
+    "Embedding",
+    "Flatten",
     "Layer",
+    "LayerNorm",
     "Linear",
+    "MaxPool2d",
     "Module",
     "Neuron",
     "ReLU",
@@ -82,8 +92,89 @@ class Module:
     """Something with parameters: the base class of every network piece, for both engines.
 
     Subclasses override `parameters()`; `zero_grad()` and `set_parameters()` work from it
-    for `Value` and `Tensor` parameters alike.
+    for `Value` and `Tensor` parameters alike. As in PyTorch, a module is in training mode
+    until `eval()` (batch normalisation and dropout behave differently in the two), and a
+    tensor module's `state_dict()` names its parameters and buffers as PyTorch's does, so
+    `load_state_dict()` takes a PyTorch model's state dict as it is.
     """
+
+    #: Training mode (`train()`) or evaluation mode (`eval()`).
+    training: bool = True
+    #: Names of the tensor attributes that are parameters, in `parameters()` order.
+    _param_names: tuple[str, ...] = ()
+    #: Names of the array attributes that are state but not trained (running statistics).
+    _buffer_names: tuple[str, ...] = ()
+
+    def children(self) -> list[tuple[str, Module]]:
+        """The modules inside this one, with the names PyTorch would give them."""
+        return []
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (or evaluation mode with `mode=False`), for this module and every
+        module inside it; returns the module, as PyTorch's does."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be a bool, got {mode!r}")
+        self.training = mode
+        for _, child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: `train(False)`."""
+        return self.train(False)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter and buffer by PyTorch's name (`"0.weight"`, `"bn.running_mean"`),
+        as copies of their arrays."""
+        out: dict[str, np.ndarray] = {}
+        for name in self._param_names:
+            t = getattr(self, name)
+            if t is not None:
+                out[name] = t.data.copy()
+        for name in self._buffer_names:
+            out[name] = np.array(getattr(self, name))
+        for prefix, child in self.children():
+            for key, value in child.state_dict().items():
+                out[f"{prefix}.{key}"] = value
+        return out
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        """Copy every entry of `state` (ours or a PyTorch model's: tensors are read with
+        numpy) into the parameter or buffer of that name, all or nothing.
+
+        Raises:
+            KeyError: a name is missing from `state`, or `state` has names we lack.
+            ValueError: an array has the wrong shape.
+        """
+        own = self.state_dict()
+        given = dict(state)
+        missing_names = sorted(set(own) - set(given))
+        unexpected = sorted(set(given) - set(own))
+        if missing_names or unexpected:
+            raise KeyError(f"load_state_dict: missing {missing_names}, unexpected {unexpected}")
+        arrays = {}
+        for key, current in own.items():
+            value = given[key]
+            if hasattr(value, "detach"):  # a PyTorch tensor
+                value = value.detach().cpu().numpy()
+            array = np.asarray(value, dtype=current.dtype)
+            if array.shape != current.shape:
+                raise ValueError(
+                    f"load_state_dict: {key} has shape {current.shape}, got {array.shape}"
+                )
+            arrays[key] = array
+        for key, array in arrays.items():  # every check passed: now assign
+            self._assign(key.split("."), array)
+
+    def _assign(self, path: list[str], array: np.ndarray) -> None:
+        if len(path) > 1:
+            dict(self.children())[path[0]]._assign(path[1:], array)
+            return
+        target = getattr(self, path[0])
+        if isinstance(target, Tensor):
+            target.data[...] = array
+        else:
+            target[...] = array
 
     def parameters(self) -> list[Parameter]:
         """All trainable parameters in a fixed order (for a neuron: weights, then bias;
@@ -415,6 +506,7 @@ class Linear(Module):
 
     weight: Tensor
     bias: Tensor | None
+    _param_names = ("weight", "bias")
 
     def __init__(
         self,
@@ -542,6 +634,9 @@ class Sequential(Module):
     def parameters(self) -> list[Parameter]:
         return [p for m in self.modules for p in m.parameters()]
 
+    def children(self) -> list[tuple[str, Module]]:
+        return [(str(i), m) for i, m in enumerate(self.modules)]
+
     @overload
     def __getitem__(self, index: int) -> Module: ...
     @overload
@@ -562,3 +657,268 @@ class Sequential(Module):
             return "Sequential()"
         lines = [f"  ({i}): {m!r}" for i, m in enumerate(self.modules)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+# ---------------------------------------------------------------------- the next chapter's
+# layers: images, normalisation, dropout, tokens. Parameter names and shapes are PyTorch's,
+# so a PyTorch model's state_dict() loads with load_state_dict().
+
+
+def _pair_size(name: str, value: object) -> tuple[int, int]:
+    items = value if isinstance(value, tuple | list) else (value, value)
+    if len(items) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return _check_size(name, items[0]), _check_size(name, items[1])
+
+
+def _image(module: str, x: object, channels: int | None, dtype: np.dtype | None) -> Tensor:
+    t = _as_tensor(x) if dtype is None else (x if isinstance(x, Tensor) else Tensor(x, dtype=dtype))
+    if t.ndim != 4 or (channels is not None and t.shape[1] != channels):
+        want = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
+        raise ValueError(f"{module} expects input of shape {want}, got {t.shape}")
+    return t
+
+
+class Conv2d(Module):
+    """A 2-D convolution layer (PyTorch's `torch.nn.Conv2d`): `weight` of shape
+    `(out_channels, in_channels, kh, kw)`, `bias` of shape `(out_channels,)`, both
+    initialised as PyTorch does, uniform in `±1/sqrt(in_channels * kh * kw)`. The forward
+    pass is [`backprop.tensor.conv2d`][backprop.tensor.conv2d]: im2col and one matrix
+    product.
+
+    Raises:
+        ValueError: a size is not positive, or an input is not `(N, in_channels, H, W)`.
+    """
+
+    _param_names = ("weight", "bias")
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        bias: bool = True,
+        *,
+        seed: Seed = None,
+        dtype: object = "float64",
+    ) -> None:
+        self.in_channels = _check_size("in_channels", in_channels)
+        self.out_channels = _check_size("out_channels", out_channels)
+        self.kernel_size = _pair_size("kernel_size", kernel_size)
+        self.stride = _pair_size("stride", stride)
+        self.padding = padding
+        self.dtype = _check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1.0 / math.sqrt(fan_in)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weight = Tensor(rng.uniform(-bound, bound, shape), True, dtype=self.dtype)
+        self.bias = (
+            Tensor(rng.uniform(-bound, bound, self.out_channels), True, dtype=self.dtype)
+            if bias
+            else None
+        )
+
+    def __call__(self, x: object) -> Tensor:
+        t = _image(repr(self), x, self.in_channels, self.dtype)
+        return _t.conv2d(t, self.weight, self.bias, self.stride, self.padding)
+
+    def parameters(self) -> list[Tensor]:
+        return [self.weight] if self.bias is None else [self.weight, self.bias]
+
+    def __repr__(self) -> str:
+        return (
+            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding})"
+        )
+
+
+class MaxPool2d(Module):
+    """The largest entry of each window (PyTorch's `torch.nn.MaxPool2d`); no parameters."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def __call__(self, x: object) -> Tensor:
+        t = _image(repr(self), x, None, None)
+        return _t.max_pool2d(t, self.kernel_size, self.stride, self.padding)
+
+    def __repr__(self) -> str:
+        return (
+            f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size})"
+        )
+
+
+class AvgPool2d(Module):
+    """The mean of each window (PyTorch's `torch.nn.AvgPool2d`); no parameters."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+
+    def __call__(self, x: object) -> Tensor:
+        t = _image(repr(self), x, None, None)
+        return _t.avg_pool2d(t, self.kernel_size, self.stride, self.padding)
+
+    def __repr__(self) -> str:
+        return (
+            f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size})"
+        )
+
+
+class _BatchNorm(Module):
+    """Batch normalisation with a learnable scale `weight` (ones) and shift `bias`
+    (zeros), and running statistics `running_mean` (zeros) and `running_var` (ones) that
+    training updates and evaluation uses, as PyTorch's."""
+
+    _param_names = ("weight", "bias")
+    _buffer_names = ("running_mean", "running_var", "num_batches_tracked")
+    _ndim: tuple[int, ...] = ()
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        *,
+        dtype: object = "float64",
+    ) -> None:
+        self.num_features = _check_size("num_features", num_features)
+        self.eps, self.momentum = float(eps), float(momentum)
+        self.dtype = _check_dtype(dtype)
+        self.weight = Tensor(np.ones(self.num_features), True, dtype=self.dtype)
+        self.bias = Tensor(np.zeros(self.num_features), True, dtype=self.dtype)
+        self.running_mean = np.zeros(self.num_features, dtype=self.dtype)
+        self.running_var = np.ones(self.num_features, dtype=self.dtype)
+        self.num_batches_tracked = np.array(0, dtype=np.int64)
+
+    def __call__(self, x: object) -> Tensor:
+        t = _as_tensor(x)
+        if t.ndim not in self._ndim or t.shape[1] != self.num_features:
+            raise ValueError(
+                f"{self!r} expects input with {self.num_features} channels on axis 1 and "
+                f"{' or '.join(map(str, self._ndim))} axes, got shape {t.shape}"
+            )
+        if self.training:
+            self.num_batches_tracked += 1
+        return _t.batch_norm(
+            t, self.running_mean, self.running_var, self.weight, self.bias,
+            training=self.training, momentum=self.momentum, eps=self.eps,
+        )  # fmt: skip
+
+    def parameters(self) -> list[Tensor]:
+        return [self.weight, self.bias]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.num_features})"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of `(N, C)` or `(N, C, L)` inputs (PyTorch's `BatchNorm1d`)."""
+
+    _ndim = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of `(N, C, H, W)` images, per channel (PyTorch's `BatchNorm2d`)."""
+
+    _ndim = (4,)
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the last axes `normalized_shape` (PyTorch's `LayerNorm`),
+    with a scale `weight` (ones) and a shift `bias` (zeros) of that shape."""
+
+    _param_names = ("weight", "bias")
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        *,
+        dtype: object = "float64",
+    ) -> None:
+        dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = tuple(_check_size("normalized_shape", n) for n in dims)
+        self.eps = float(eps)
+        self.dtype = _check_dtype(dtype)
+        self.weight = Tensor(np.ones(self.normalized_shape), True, dtype=self.dtype)
+        self.bias = Tensor(np.zeros(self.normalized_shape), True, dtype=self.dtype)
+
+    def __call__(self, x: object) -> Tensor:
+        t = _as_tensor(x)
+        k = len(self.normalized_shape)
+        if t.shape[t.ndim - k :] != self.normalized_shape:
+            raise ValueError(
+                f"{self!r} expects inputs ending in {self.normalized_shape}, got {t.shape}"
+            )
+        return _t.layer_norm(t, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def parameters(self) -> list[Tensor]:
+        return [self.weight, self.bias]
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.normalized_shape})"
+
+
+class Dropout(Module):
+    """Inverted dropout in training, the identity in evaluation (PyTorch's `Dropout`). Its
+    masks come from its own Generator, seeded by `seed`, so a run can be repeated."""
+
+    def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, x: object) -> Tensor:
+        return _t.dropout(_as_tensor(x), self.p, self.training, seed=self._rng)
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
+class Embedding(Module):
+    """A table of `num_embeddings` vectors of `embedding_dim` numbers, looked up by
+    integer tokens (PyTorch's `Embedding`, initialised like it, standard normal)."""
+
+    _param_names = ("weight",)
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        *,
+        seed: Seed = None,
+        dtype: object = "float64",
+    ) -> None:
+        self.num_embeddings = _check_size("num_embeddings", num_embeddings)
+        self.embedding_dim = _check_size("embedding_dim", embedding_dim)
+        self.dtype = _check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        shape = (self.num_embeddings, self.embedding_dim)
+        self.weight = Tensor(rng.standard_normal(shape), True, dtype=self.dtype)
+
+    def __call__(self, tokens: object) -> Tensor:
+        return _t.embedding(tokens, self.weight)
+
+    def parameters(self) -> list[Tensor]:
+        return [self.weight]
+
+    def __repr__(self) -> str:
+        return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
+
+
+class Flatten(Module):
+    """Axes `start_dim` to `end_dim` merged (PyTorch's `Flatten`: from axis 1 by default,
+    keeping the batch axis)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def __call__(self, x: object) -> Tensor:
+        return _as_tensor(x).flatten(self.start_dim, self.end_dim)
+
+    def __repr__(self) -> str:
+        return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"

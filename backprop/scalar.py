@@ -385,8 +385,7 @@ class Value:
             acc += wd * xd
             children.append(w)  # list.append is faster than `children += (w, x)`
             children.append(x)
-            local.append(xd)  # d/dw = x
-            local.append(wd)  # d/dx = w
+            local += (xd, wd)  # d/dw = x, d/dx = w (one tuple: the drift detector's site)
         return _node(acc, tuple(children), tuple(local), "dot")
 
     @staticmethod
