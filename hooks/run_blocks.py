@@ -94,6 +94,27 @@ NOT_IN_BROWSER = {"subprocess", "multiprocessing", "threading", "socket", "tkint
 _BROWSER_MODULES = (set(sys.stdlib_module_names) - NOT_IN_BROWSER) | {"backprop", "__future__"}
 
 
+# Blocks that import nothing the browser lacks but still cannot run there: they build a
+# graph thousands of nodes deep, and CPython frees (or walks) such a chain one nested call
+# per node, which overflows the browser's much smaller stack and kills Pyodide ("RangeError:
+# Maximum call stack size exceeded"). Keyed by page, then by a line of the block's code;
+# tests/test_run_hook.py checks that each line is in exactly one block of its page.
+TOO_DEEP = "builds a graph thousands of nodes deep, too deep for the browser's stack"
+TOO_DEEP_FOR_THE_BROWSER: dict[str, tuple[str, ...]] = {
+    "explanation/engine-design.md": (
+        "root = build(cls, 1000)",
+        "GRAPHS, STEPS = 8, 1500  # each graph: 3 * STEPS new nodes",
+    ),
+    "explanation/why-reverse-mode.md": ("n = 2000", "def graph_memory(levels):"),
+}
+
+
+def too_deep(page: str, code: str) -> bool:
+    """Whether `code`, a block of `page` (relative to docs/), is in TOO_DEEP_FOR_THE_BROWSER."""
+    lines = {line.strip() for line in code.splitlines()}
+    return any(line in lines for line in TOO_DEEP_FOR_THE_BROWSER.get(page, ()))
+
+
 def missing_in_browser(code: str) -> str | None:
     """What `code` imports that the browser lacks, as a short phrase; None if nothing.
 
@@ -192,13 +213,14 @@ def python_fences(markdown: str) -> list[Block]:
     return blocks
 
 
-def page_blocks(markdown: str) -> list[Block]:
+def page_blocks(markdown: str, page: str = "") -> list[Block]:
     """The page's Python blocks with their chains, each marked runnable or not (and why).
 
     The chain is what the test of a block runs: for a markdown-exec block with a
     `session`, that session's earlier blocks; for a `continuation` block, the previous
     Python block (itself with its chain of continuations); `notest` blocks are no tests
-    and break no chain, as in pytest-markdown-docs.
+    and break no chain, as in pytest-markdown-docs. `page` (the page's path relative to
+    docs/) picks its entries of TOO_DEEP_FOR_THE_BROWSER.
     """
     blocks = python_fences(markdown)
     sessions: dict[str, list[int]] = {}
@@ -221,14 +243,17 @@ def page_blocks(markdown: str) -> list[Block]:
         chain = [*block.prelude, block.index]
         for position, index in enumerate(chain):
             missing = missing_in_browser(blocks[index].code)
-            if not missing:
+            lacks = f"needs {missing}" if missing else None
+            if lacks is None and too_deep(page, blocks[index].code):
+                lacks = TOO_DEEP
+            if lacks is None:
                 continue
             later = [blocks[i].code for i in chain[position + 1 :]]
             if index != block.index and _only_draws(blocks[index], later):
                 block.skipped.append(index)
                 continue
-            here = "it needs" if index == block.index else "a block it runs after needs"
-            block.reason = f"{here} {missing}"
+            here = "it" if index == block.index else "a block it runs after"
+            block.reason = f"{here} {lacks}"
             block.skipped = []
             break
         else:
@@ -457,7 +482,7 @@ def on_files(files: Any, config: Any) -> Any:
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if is_run_page(page.file.src_uri):
-        _state["blocks"][page.file.src_uri] = page_blocks(markdown)
+        _state["blocks"][page.file.src_uri] = page_blocks(markdown, page.file.src_uri)
     return markdown
 
 

@@ -193,9 +193,31 @@ def test_the_tutorial_has_runnable_blocks_on_its_scalar_pages() -> None:
     assert counts["15"] == 0  # broadcasting: numpy throughout
 
 
+def _page_blocks(path: Path) -> list[run_blocks.Block]:
+    """The hook's blocks of the page at `path`, as the build sees them."""
+    return run_blocks.page_blocks(
+        path.read_text("utf8"), path.relative_to(ROOT / "docs").as_posix()
+    )
+
+
 def _runnable(part: str, name: str) -> list[run_blocks.Block]:
-    blocks = run_blocks.page_blocks((ROOT / "docs" / part / f"{name}.md").read_text("utf8"))
+    blocks = _page_blocks(ROOT / "docs" / part / f"{name}.md")
     return [b for b in blocks if b.runnable and b.shown]
+
+
+def test_blocks_too_deep_for_the_browser_are_each_found_once() -> None:
+    """Each listed line is in exactly one block of its page: a stale entry fails here."""
+    for page, lines in run_blocks.TOO_DEEP_FOR_THE_BROWSER.items():
+        blocks = _page_blocks(ROOT / "docs" / page)
+        for line in lines:
+            (block,) = [b for b in blocks if run_blocks.too_deep(page, b.code) and line in b.code]
+            assert not block.runnable and block.reason.endswith(run_blocks.TOO_DEEP), line
+    # A block that runs after one of them is not runnable either, and says why.
+    blocks = _page_blocks(ROOT / "docs" / "explanation" / "engine-design.md")
+    after = [b for b in blocks if b.reason == f"a block it runs after {run_blocks.TOO_DEEP}"]
+    assert after
+    # Elsewhere the same code is left to the import check.
+    assert not run_blocks.too_deep("explanation/other.md", "n = 2000\n")
 
 
 def test_how_to_and_explanation_pages_get_run_buttons_where_they_can() -> None:
@@ -213,7 +235,7 @@ def test_how_to_and_explanation_pages_get_run_buttons_where_they_can() -> None:
     assert len(_runnable("explanation", "why-reverse-mode")) >= 8
     # A page that is numpy throughout has none, and each of its shown blocks says why.
     for part, name in [("how-to", "train-on-your-data"), ("explanation", "backprop-to-pytorch")]:
-        blocks = run_blocks.page_blocks((ROOT / "docs" / part / f"{name}.md").read_text("utf8"))
+        blocks = _page_blocks(ROOT / "docs" / part / f"{name}.md")
         assert blocks and not any(b.runnable for b in blocks), name
         assert all("numpy" in b.reason or "PyTorch" in b.reason for b in blocks if b.shown), name
 
