@@ -107,7 +107,7 @@ bench-tensor: bench-deps
 bench-deps: torch
 	$(BIN)/python -m pip install --quiet --quiet -r bench/requirements.txt
 
-# Refresh the self-hosted KaTeX and Mermaid from the npm registry, and rebuild the Run
+# Refresh the self-hosted KaTeX and Mermaid with `npm pack`, and rebuild the Run
 # blocks' code editor (needs npm): CodeMirror 6 at the exact versions of
 # tools/codemirror/package-lock.json (npm ci), bundled by the pinned esbuild into one
 # minified ES module, with the licences of every package it holds.
@@ -138,7 +138,7 @@ vendor:
 	cd .cache/vendor/codemirror && node licenses.mjs meta.json > LICENSE
 	cp .cache/vendor/codemirror/LICENSE $(CODEMIRROR_OUT)/
 
-# Python in the browser (the Run buttons): Pyodide from the npm registry, checked against
+# Python in the browser (the Run buttons): Pyodide fetched with `npm pack`, checked against
 # the sha512 pinned in the script, into .cache/pyodide/. serve and build fetch it when it
 # is missing, and build without it (the Run buttons then say to run `make pyodide`).
 pyodide:

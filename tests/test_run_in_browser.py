@@ -39,7 +39,7 @@ measured: dict[str, float] = {}
 @pytest.fixture(scope="module", autouse=True)
 def _runtime_present() -> None:
     if not run_blocks.fetch_pyodide.is_present():
-        pytest.skip("Pyodide is not in .cache/: run `make pyodide` (needs the npm registry)")
+        pytest.skip("Pyodide is not in .cache/: run `make pyodide` (needs npm)")
 
 
 class Watched:

@@ -37,6 +37,10 @@ function startWorker(base, data, onProgress) {
         const error = new Error(m.message);
         if (current) current.reject(error);
         reject(error);
+        // A fatal error (a stack overflow, say) leaves Pyodide broken: start afresh next Run.
+        worker?.terminate();
+        worker = null;
+        ready = null;
       }
     };
     worker.onerror = (event) => {
