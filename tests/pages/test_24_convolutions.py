@@ -1,7 +1,7 @@
 """Page 24, convolutions: a sliding dot product, its two backward rules, im2col, pooling.
 
 The page says that deep learning's "convolution" is the cross-correlation (the kernel is
-not flipped), that padding p and stride s give floor((n + 2p - k) / s) + 1 outputs, that
+not flipped), that padding P and stride s give floor((n + 2P - k) / s) + 1 outputs, that
 the kernel's gradient is the input correlated with the upstream gradient and the input's
 gradient the full convolution of the upstream gradient with the flipped kernel (with s - 1
 zeros between its entries at stride s), that this is M^T g for the banded matrix M of the
