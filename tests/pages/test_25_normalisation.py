@@ -307,3 +307,18 @@ def test_evaluating_in_training_mode_moves_the_running_statistics_in_pytorch_too
             call(bn)  # evaluation mode: left alone
         assert np.all(moved > 0.1)
         assert np.array_equal(running_mean(bn), moved)
+
+
+def test_in_evaluation_only_the_direct_path_is_left_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(20)
+    x, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    mean, var, w = rng.normal(size=3), rng.uniform(0.5, 2.0, size=3), rng.normal(size=3)
+    xt = Tensor(x, requires_grad=True)
+    batch_norm(xt, mean.copy(), var.copy(), Tensor(w), training=False).backward(G)
+    assert np.allclose(xt.grad, w * G / np.sqrt(var + EPS), rtol=1e-14)
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.batch_norm(
+        tx, torch.tensor(mean), torch.tensor(var), torch.tensor(w), training=False
+    ).backward(torch.tensor(G))
+    assert np.allclose(xt.grad, tx.grad.numpy(), rtol=1e-13)
