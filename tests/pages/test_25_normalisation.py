@@ -236,6 +236,7 @@ def test_layer_norm_matches_pytorch_and_ignores_the_batch() -> None:
     ln = LayerNorm(6)
     assert np.array_equal(ln(x).data[2:3], ln(x[2:3]).data)  # no statistics across examples
     assert not hasattr(ln, "running_mean")
+    assert np.array_equal(ln.eval()(x).data, ln.train()(x).data)  # no modes either
 
 
 def test_one_dropout_draw_has_spread_abs_x_times_sqrt_p_over_1_minus_p() -> None:
