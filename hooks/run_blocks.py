@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import html
+import importlib
 import importlib.util
 import json
 import logging
@@ -86,7 +87,9 @@ NEEDS_NUMPY = {
     "backprop.tensor.Tensor": "the tensor engine (numpy)",
 }
 # nn's tensor modules need numpy; its scalar ones (Neuron, Layer, MLP, Module) do not.
-for _name in ("Linear", "ReLU", "Tanh", "Sigmoid", "Sequential"):
+# Read from nn's own list, so that a layer added there is never offered a Run button.
+SCALAR_NN = {"ACTIVATIONS", "Module", "Neuron", "Layer", "MLP"}
+for _name in sorted(set(importlib.import_module("backprop.nn").__all__) - SCALAR_NN):
     NEEDS_NUMPY[f"backprop.nn.{_name}"] = f"nn.{_name}, a tensor module (numpy)"
 # Standard-library modules that do nothing useful in a browser's WebAssembly sandbox.
 NOT_IN_BROWSER = {"subprocess", "multiprocessing", "threading", "socket", "tkinter", "ctypes"}

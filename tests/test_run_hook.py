@@ -554,3 +554,13 @@ def test_the_site_gets_the_wheel_and_the_runtime_when_there(
             assert runtime is None  # the Run buttons then say to run `make pyodide`
     finally:
         run_blocks.on_shutdown()
+
+
+def test_every_tensor_layer_of_nn_is_marked_as_needing_numpy() -> None:
+    """A block that imports only, say, Conv2d must not get a Run button (no numpy there)."""
+    import backprop.nn as nn
+
+    for name in set(nn.__all__) - run_blocks.SCALAR_NN:
+        assert f"backprop.nn.{name}" in run_blocks.NEEDS_NUMPY, name
+    assert "backprop.nn.Conv2d" in run_blocks.NEEDS_NUMPY
+    assert "backprop.nn.MLP" not in run_blocks.NEEDS_NUMPY  # scalar: it runs in the browser
