@@ -11,7 +11,6 @@ import importlib.util
 import json
 import math
 import random
-import re
 import sys
 from pathlib import Path
 
@@ -312,12 +311,3 @@ def test_the_benchmark_writes_a_record_that_passes_the_schema_check(
     assert all("ratio" in f for f in record["failures"]), record["failures"]
     assert status == (1 if record["failures"] else 0)
     assert record["settings"]["steps"] == 2 and record["chain"]["operations"] == 1000
-
-
-def _prose(path: Path) -> str:
-    """The page without its code blocks, inline code, links' targets and math."""
-    text = re.sub(r"^(\s*)(```|~~~).*?^\1\2\s*$", "", path.read_text(), flags=re.S | re.M)
-    text = re.sub(r"`[^`]*`", "", text)
-    text = re.sub(r"\]\([^)]*\)", "]", text)
-    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", "", text, flags=re.S)
-    return text

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from docs_harness import scan_fences
+from page_links import nav_pages
 
 from backprop import Tensor, gradcheck
 from backprop.optim import SGD
@@ -27,19 +27,9 @@ def _torch():
     return pytest.importorskip("torch")
 
 
-def _explanation_nav() -> list[str]:
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("", lambda loader, suffix, node: None)
-    nav = yaml.load((ROOT / "mkdocs.yml").read_text("utf8"), Loader=Loader)["nav"]
-    (section,) = [item["Explanation"] for item in nav if "Explanation" in item]
-    return [entry if isinstance(entry, str) else next(iter(entry.values())) for entry in section]
-
-
 def test_the_page_is_in_the_nav_and_the_index() -> None:
     page = MUSEUM
-    assert f"explanation/{page.name}" in _explanation_nav()
+    assert f"explanation/{page.name}" in nav_pages("Explanation")
     assert f"]({page.name})" in (EXPLANATION / "index.md").read_text("utf8")
 
 
