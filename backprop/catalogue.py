@@ -671,18 +671,19 @@ TENSOR_OPS: list[TensorOp] = [
     ),
     TensorOp(
         "where",
-        "where(a > 0, a, b)",
+        "where(a > a.mean(), a, b)",
         r"Y = A \text{ where } C, \text{ else } B",
         (rf"{d('A')} = {U}_A(G \odot [C])", rf"{d('B')} = {U}_B(G \odot [\lnot C])"),
-        lambda a, b: where(a > 0, a, b),
-        lambda a, b: np.where(a > 0, a, b),
+        lambda a, b: where(a > a.mean(), a, b),
+        lambda a, b: np.where(a > a.mean(), a, b),
         lambda g, a, b: (
-            (g * (a > 0)).sum(axis=1, keepdims=True),
-            (g * (a <= 0)).sum(axis=0),
+            (g * (a > a.mean())).sum(axis=1, keepdims=True),
+            (g * (a <= a.mean())).sum(axis=0),
         ),
         ((3, 1), (4,)),
-        "$C$ a bool condition, here $A > 0$; the three broadcast (here `a` and `b` both do)",
-        torch=lambda a, b: _torch().where(a > 0, a, b),
+        "$C$ a bool condition, here $A > \\bar A$ (some entries each way, whatever the "
+        "draw); the three broadcast (here `a` and `b` both do)",
+        torch=lambda a, b: _torch().where(a > a.mean(), a, b),
     ),
     TensorOp(
         "masked_fill",
