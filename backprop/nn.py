@@ -73,6 +73,7 @@ __all__ = [
     "Linear",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "Neuron",
     "ReLU",
     "Sequential",
@@ -922,3 +923,108 @@ class Flatten(Module):
 
     def __repr__(self) -> str:
         return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"
+
+
+class MultiheadAttention(Module):
+    """Multi-head self- or cross-attention, as PyTorch's `torch.nn.MultiheadAttention`:
+    the same parameters (`in_proj_weight` (3E, E) and `in_proj_bias` (3E,) for the query,
+    key and value projections; `out_proj`, a `Linear(E, E)`), the same `batch_first`
+    default (`False`: inputs (L, N, E)) and the same masks (a bool `attn_mask` marks what
+    may NOT be attended to, as in PyTorch's module; `is_causal` with it hides the future).
+
+    Each head is scaled dot-product attention on its `E / num_heads` columns, done for
+    all heads at once by a reshape and a permute; the backward pass is the engine's, through
+    the matrix products and the softmax. Returns `(output, weights)`, the weights averaged
+    over the heads, or `(output, None)` with `need_weights=False`.
+
+    Raises:
+        ValueError: `embed_dim` is not a multiple of `num_heads`, or an input does not fit.
+    """
+
+    _param_names = ("in_proj_weight", "in_proj_bias")
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        *,
+        batch_first: bool = False,
+        seed: Seed = None,
+        dtype: object = "float64",
+    ) -> None:
+        self.embed_dim = _check_size("embed_dim", embed_dim)
+        self.num_heads = _check_size("num_heads", num_heads)
+        if self.embed_dim % self.num_heads:
+            raise ValueError(
+                f"MultiheadAttention: embed_dim {embed_dim} is not a multiple of num_heads "
+                f"{num_heads}"
+            )
+        self.batch_first = bool(batch_first)
+        self.dtype = _check_dtype(dtype)
+        rng = np.random.default_rng(seed)
+        e = self.embed_dim
+        bound = math.sqrt(6 / (e + 3 * e))  # xavier_uniform_ on (3E, E), as PyTorch
+        self.in_proj_weight = Tensor(rng.uniform(-bound, bound, (3 * e, e)), True, self.dtype)
+        self.in_proj_bias = Tensor(np.zeros(3 * e), True, dtype=self.dtype)
+        self.out_proj = Linear(e, e, seed=rng, dtype=self.dtype)
+        self.out_proj.bias.data[...] = 0.0  # PyTorch starts both biases at 0
+
+    def children(self) -> list[tuple[str, Module]]:
+        return [("out_proj", self.out_proj)]
+
+    def parameters(self) -> list[Tensor]:
+        return [self.in_proj_weight, self.in_proj_bias, *self.out_proj.parameters()]
+
+    def __call__(
+        self,
+        query: object,
+        key: object,
+        value: object,
+        *,
+        attn_mask: object = None,
+        is_causal: bool = False,
+        need_weights: bool = True,
+    ) -> tuple[Tensor, Tensor | None]:
+        q, k, v = (_as_tensor(t) for t in (query, key, value))
+        e, h = self.embed_dim, self.num_heads
+        for name, t in (("query", q), ("key", k), ("value", v)):
+            if t.ndim != 3 or t.shape[-1] != e:
+                raise ValueError(
+                    f"{self!r}: {name} must have shape "
+                    f"{'(N, L, E)' if self.batch_first else '(L, N, E)'} with E = {e}, "
+                    f"got {t.shape}"
+                )
+        if not self.batch_first:  # (L, N, E) -> (N, L, E)
+            q, k, v = (t.transpose(0, 1) for t in (q, k, v))
+        w, b = self.in_proj_weight, self.in_proj_bias
+        n, lq, ls, d = q.shape[0], q.shape[1], k.shape[1], e // h
+
+        def heads(x: Tensor, part: int, length: int) -> Tensor:  # (N, L, E) -> (N, H, L, d)
+            rows = slice(part * e, (part + 1) * e)
+            projected = linear(x, w[rows], b[rows])
+            return projected.reshape(n, length, h, d).permute(0, 2, 1, 3)
+
+        qh, kh, vh = heads(q, 0, lq), heads(k, 1, ls), heads(v, 2, ls)
+        scores = (qh @ kh.transpose(-2, -1)) * (1 / math.sqrt(d))
+        hidden = np.zeros((lq, ls), dtype=bool)
+        if is_causal:
+            hidden |= np.triu(np.ones((lq, ls), dtype=bool), k=1)
+        if attn_mask is not None:
+            m = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+            if m.dtype != np.bool_ or m.shape != (lq, ls):
+                raise ValueError(
+                    f"{self!r}: attn_mask must be bool of shape {(lq, ls)} (True: may not "
+                    f"attend, as in PyTorch's module), got {m.dtype} {m.shape}"
+                )
+            hidden |= m
+        if hidden.any():
+            scores = scores.masked_fill(hidden, -1e30)
+        weights = scores.softmax(axis=-1)
+        out = (weights @ vh).permute(0, 2, 1, 3).reshape(n, lq, e)
+        out = self.out_proj(out)
+        if not self.batch_first:
+            out = out.transpose(0, 1)
+        return out, (weights.mean(axis=1) if need_weights else None)
+
+    def __repr__(self) -> str:
+        return f"MultiheadAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"

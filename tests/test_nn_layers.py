@@ -149,3 +149,42 @@ def test_layers_name_themselves_and_both_shapes_when_an_input_does_not_fit() -> 
         ours.BatchNorm2d(3)(np.zeros((2, 4, 5, 5)))
     with pytest.raises(ValueError, match=r"LayerNorm\(\(6,\)\).*\(6,\).*\(2, 5\)"):
         ours.LayerNorm(6)(np.zeros((2, 5)))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("causal", [False, True])
+def test_multihead_attention_loads_torchs_weights_and_agrees(batch_first, causal) -> None:
+    e, heads, n, lq, ls = 8, 2, 3, 5, 5
+    rng = np.random.default_rng(6)
+    theirs = tnn.MultiheadAttention(e, heads, batch_first=batch_first).double()
+    with torch.no_grad():  # biases non-zero, so their gradients are checked too
+        theirs.in_proj_bias.uniform_(-0.5, 0.5)
+        theirs.out_proj.bias.uniform_(-0.5, 0.5)
+    mine = ours.MultiheadAttention(e, heads, batch_first=batch_first)
+    assert set(mine.state_dict()) == set(theirs.state_dict())
+    mine.load_state_dict(theirs.state_dict())
+    shape = (n, lq, e) if batch_first else (lq, n, e)
+    x = rng.normal(size=shape)
+    kv = rng.normal(size=(n, ls, e) if batch_first else (ls, n, e))
+    mask = np.triu(np.ones((lq, ls), dtype=bool), k=1) if causal else None
+    a, c = Tensor(x, requires_grad=True), Tensor(kv, requires_grad=True)
+    t, tc = torch.tensor(x, requires_grad=True), torch.tensor(kv, requires_grad=True)
+    ya, wa = mine(a, c, c, attn_mask=mask)
+    yt, wt = theirs(t, tc, tc, attn_mask=None if mask is None else torch.tensor(mask))
+    np.testing.assert_allclose(ya.data, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(wa.data, wt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.normal(size=ya.shape)
+    ya.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(c.grad, tc.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for p, q in zip(mine.parameters(), theirs.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_multihead_attention_refuses_what_does_not_fit() -> None:
+    with pytest.raises(ValueError, match="embed_dim 6 is not a multiple of num_heads 4"):
+        ours.MultiheadAttention(6, 4)
+    layer = ours.MultiheadAttention(8, 2, batch_first=True)
+    with pytest.raises(ValueError, match=r"query must have shape \(N, L, E\) with E = 8"):
+        layer(np.zeros((2, 3, 5)), np.zeros((2, 3, 8)), np.zeros((2, 3, 8)))
