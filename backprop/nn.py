@@ -124,6 +124,13 @@ class Module:
         """Evaluation mode: `train(False)`."""
         return self.train(False)
 
+    def named_parameters(self) -> list[tuple[str, Tensor]]:
+        """Every tensor parameter with PyTorch's name for it (`"0.weight"`, ...)."""
+        out = [(n, getattr(self, n)) for n in self._param_names if getattr(self, n) is not None]
+        for prefix, child in self.children():
+            out += [(f"{prefix}.{name}", t) for name, t in child.named_parameters()]
+        return out
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """Every parameter and buffer by PyTorch's name (`"0.weight"`, `"bn.running_mean"`),
         as copies of their arrays."""

@@ -188,3 +188,90 @@ def test_multihead_attention_refuses_what_does_not_fit() -> None:
     layer = ours.MultiheadAttention(8, 2, batch_first=True)
     with pytest.raises(ValueError, match=r"query must have shape \(N, L, E\) with E = 8"):
         layer(np.zeros((2, 3, 5)), np.zeros((2, 3, 8)), np.zeros((2, 3, 8)))
+
+
+def _same_loss_and_gradients(mine, theirs, loss_ours, loss_theirs) -> None:
+    """The same loss, and every parameter's gradient by its PyTorch name, to 1e-10."""
+    np.testing.assert_allclose(loss_ours.item(), loss_theirs.item(), rtol=1e-10)
+    named = dict(mine.named_parameters())
+    assert set(named) == {name for name, _ in theirs.named_parameters()}
+    assert len(named) == len(mine.parameters())  # every parameter has its name
+    for name, q in theirs.named_parameters():
+        np.testing.assert_allclose(
+            named[name].grad, q.grad.numpy(), rtol=1e-10, atol=1e-13, err_msg=name
+        )
+
+
+def test_the_digits_cnn_gives_torchs_loss_and_every_gradient() -> None:
+    """conv -> ReLU -> pool -> conv -> ReLU -> linear on 8x8 digits, as part 3 trains it."""
+    from backprop.tensor import cross_entropy
+
+    rng = np.random.default_rng(0)
+    mine = ours.Sequential(
+        ours.Conv2d(1, 8, 3, padding=1, seed=rng), ours.ReLU(), ours.MaxPool2d(2),
+        ours.Conv2d(8, 16, 3, padding=1, seed=rng), ours.ReLU(), ours.Flatten(),
+        ours.Linear(16 * 4 * 4, 10, seed=rng),
+    )  # fmt: skip
+    theirs = tnn.Sequential(
+        tnn.Conv2d(1, 8, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Conv2d(8, 16, 3, padding=1), tnn.ReLU(), tnn.Flatten(), tnn.Linear(16 * 4 * 4, 10),
+    ).double()  # fmt: skip
+    mine.load_state_dict(theirs.state_dict())
+    x = rng.uniform(0, 16, size=(12, 1, 8, 8))
+    y = rng.integers(0, 10, size=12)
+    loss = cross_entropy(mine(x), y)
+    loss.backward()
+    tloss = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))
+    tloss.backward()
+    _same_loss_and_gradients(mine, theirs, loss, tloss)
+
+
+def test_a_pre_norm_transformer_block_gives_torchs_loss_and_every_gradient() -> None:
+    """LayerNorm -> causal self-attention -> residual -> LayerNorm -> MLP -> residual."""
+    e, heads, n, length = 8, 2, 3, 6
+    rng = np.random.default_rng(1)
+
+    class Block(ours.Module):
+        def __init__(self) -> None:
+            self.ln1, self.ln2 = ours.LayerNorm(e), ours.LayerNorm(e)
+            self.attn = ours.MultiheadAttention(e, heads, batch_first=True, seed=rng)
+            self.mlp = ours.Sequential(
+                ours.Linear(e, 4 * e, seed=rng), ours.ReLU(), ours.Linear(4 * e, e, seed=rng)
+            )
+
+        def children(self):
+            return [("ln1", self.ln1), ("attn", self.attn), ("ln2", self.ln2), ("mlp", self.mlp)]
+
+        def parameters(self):
+            return [p for _, m in self.children() for p in m.parameters()]
+
+        def __call__(self, x):
+            h = self.ln1(x)
+            x = x + self.attn(h, h, h, is_causal=True, need_weights=False)[0]
+            return x + self.mlp(self.ln2(x))
+
+    class TorchBlock(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ln1, self.ln2 = tnn.LayerNorm(e), tnn.LayerNorm(e)
+            self.attn = tnn.MultiheadAttention(e, heads, batch_first=True)
+            self.mlp = tnn.Sequential(tnn.Linear(e, 4 * e), tnn.ReLU(), tnn.Linear(4 * e, e))
+
+        def forward(self, x):
+            h = self.ln1(x)
+            mask = torch.triu(torch.ones(length, length, dtype=torch.bool), 1)
+            x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+            return x + self.mlp(self.ln2(x))
+
+    mine, theirs = Block(), TorchBlock().double()
+    with torch.no_grad():
+        for p in theirs.parameters():  # move every parameter off its start (LN's 1s and 0s)
+            p.add_(torch.from_numpy(rng.normal(scale=0.1, size=tuple(p.shape))))
+    mine.load_state_dict(theirs.state_dict())
+    x = rng.normal(size=(n, length, e))
+    target = rng.normal(size=(n, length, e))
+    loss = ((mine(x) - Tensor(target)) ** 2).mean()
+    loss.backward()
+    tloss = ((theirs(torch.tensor(x)) - torch.tensor(target)) ** 2).mean()
+    tloss.backward()
+    _same_loss_and_gradients(mine, theirs, loss, tloss)
