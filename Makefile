@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 export MPLBACKEND := Agg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install serve build test budget test-site check lint format bench bench-tensor bench-deps mutate evidence test-graphs torch vendor pyodide pyodide-if-missing clean
+.PHONY: help install serve build test budget bench-conv test-site check lint format bench bench-tensor bench-deps mutate evidence test-graphs torch vendor pyodide pyodide-if-missing clean
 
 help:
 	@echo "make serve   serve the guide at http://$(HOST):$(PORT) with live reload"
@@ -100,6 +100,11 @@ test-graphs: $(STAMP)
 bench: bench-deps
 	$(BIN)/python bench/bench.py --json bench/results/scalar.json
 	$(BIN)/python bench/bench_tensor.py $(BENCH_TENSOR_ARGS)
+	$(BIN)/python bench/bench_conv.py --threads 1 --json bench/results/conv.json
+
+# conv2d forward and backward against hand-written numpy im2col and PyTorch.
+bench-conv: bench-deps
+	$(BIN)/python bench/bench_conv.py --threads 1 --json bench/results/conv.json
 
 bench-tensor: bench-deps
 	$(BIN)/python bench/bench_tensor.py $(BENCH_TENSOR_ARGS)
