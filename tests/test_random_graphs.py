@@ -404,7 +404,7 @@ def test_the_generators_reach_every_operation() -> None:
     """The programs the two tests above draw use every scalar op and tensor instruction."""
     ops: set[str] = set()
     kinds: set[str] = set()
-    few = settings(max_examples=500, derandomize=True, deadline=None, database=None,
+    few = settings(max_examples=1500, derandomize=True, deadline=None, database=None,
                    suppress_health_check=list(HealthCheck))  # fmt: skip
 
     @few
