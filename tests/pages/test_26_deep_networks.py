@@ -6,7 +6,8 @@ residual stack; here the same inequalities are checked for other seeds, so that 
 not an accident of the page's. It also says that the engine's residual block backpropagates
 as PyTorch's does, that a pre-norm transformer block (PyTorch's norm_first=True) computes
 x + F(LayerNorm(x)) twice, and that Adam's first step is about the learning rate
-whatever the gradient's size, until the gradient falls below its eps. It links back to
+whatever the gradient's size, until the gradient falls below its eps, where a plain stack
+of thirty layers puts its first layer's gradient. It links back to
 the pages it builds on, and its sections come in teaching order.
 """
 
@@ -96,18 +97,18 @@ class Residual(Module):
         return [("branch", self.branch)]
 
 
-def _build(kind: str, seed: int) -> tuple[Sequential, list[Linear]]:
+def _build(kind: str, seed: int, depth: int = DEPTH) -> tuple[Sequential, list[Linear]]:
     rng = np.random.default_rng(seed)
     first = Linear(2, WIDTH, seed=rng)
     layers, linears = [first, ReLU()], [first]
     if kind == "residual":
-        for _ in range((DEPTH - 2) // 2):
+        for _ in range((depth - 2) // 2):
             a, b = Linear(WIDTH, WIDTH, seed=rng), Linear(WIDTH, WIDTH, seed=rng)
             layers.append(Residual(Sequential(a, ReLU(), b)))
             linears += [a, b]
     else:
         norm = {"plain": None, "LayerNorm": LayerNorm, "BatchNorm1d": BatchNorm1d}[kind]
-        for _ in range(DEPTH - 2):
+        for _ in range(depth - 2):
             layer = Linear(WIDTH, WIDTH, seed=rng)
             layers += [layer] + ([norm(WIDTH)] if norm else []) + [ReLU()]
             linears.append(layer)
@@ -147,6 +148,13 @@ def test_plain_sgd_stays_at_ln_2_and_the_residual_stack_learns_for_other_seeds(s
         final[kind] = float(loss.data)
     assert abs(final["plain"] - np.log(2)) < 0.01
     assert final["residual"] < final["plain"] / 3
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_few_more_plain_layers_put_the_first_layers_gradient_far_below_adams_eps(seed) -> None:
+    model, linears = _build("plain", seed, depth=30)
+    cross_entropy(model(X_TRAIN), Y_TRAIN).backward()
+    assert np.abs(linears[0].weight.grad).max() < 1e-8 / 100
 
 
 # ---------------------------------------------------------------- PyTorch
